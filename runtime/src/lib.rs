@@ -1,0 +1,1 @@
+//! weft's runtime (being built).
