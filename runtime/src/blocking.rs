@@ -1,0 +1,213 @@
+//! The blocking pool behind `spawn_blocking` (asyncio's `to_thread`).
+//!
+//! Blocking work must not run on the runtime's thread, or every task stalls.
+//! The pool hands it to a bounded set of OS threads:
+//!
+//! ```text
+//!  spawn_blocking(f) ──▶ job queue ──▶ idle thread? wake it
+//!                                  └─▶ fewer than max threads? start one
+//!                                  └─▶ otherwise the job waits its turn
+//!  thread: run job, leave the result in the JoinCell (a remote wake),
+//!          take the next job; idle for `keep_alive` with no job: exit
+//! ```
+//!
+//! A job's result travels back through the same `JoinCell` as a task's,
+//! and its waker is a task waker called from another thread, so it reaches
+//! the runtime through the remote queue and `mio::Waker`.
+//!
+//! Aborting a job that has not started skips it; a running job cannot be
+//! stopped. When the runtime shuts down, queued jobs are dropped (their
+//! handles report cancelled) and threads exit after their current job;
+//! they are not joined, so a stuck job cannot hang the shutdown.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+
+use crate::core::Shared;
+use crate::join::{Abort, JoinCell, JoinError, JoinHandle};
+use crate::task::{CancelledOnDrop, TaskId};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A runtime's pool of blocking threads.
+pub(crate) struct BlockingPool {
+    inner: Arc<PoolInner>,
+}
+
+struct PoolInner {
+    state: Mutex<PoolState>,
+    work_ready: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    /// Jobs queued or running. Read by the paused clock, which must not
+    /// jump while a job's result may still arrive.
+    in_flight: AtomicUsize,
+    /// To unpark the runtime when `in_flight` drops (see `Core::park`).
+    runtime: Arc<Shared>,
+}
+
+struct PoolState {
+    queue: VecDeque<Job>,
+    threads: usize,
+    idle: usize,
+    shutdown: bool,
+}
+
+/// Lets `JoinHandle::abort` skip a job that has not started.
+struct JobAbort(AtomicBool);
+
+impl Abort for JobAbort {
+    fn abort(self: Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+impl BlockingPool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration, runtime: Arc<Shared>) -> Self {
+        Self {
+            inner: Arc::new(PoolInner {
+                state: Mutex::new(PoolState {
+                    queue: VecDeque::new(),
+                    threads: 0,
+                    idle: 0,
+                    shutdown: false,
+                }),
+                work_ready: Condvar::new(),
+                max_threads,
+                keep_alive,
+                in_flight: AtomicUsize::new(0),
+                runtime,
+            }),
+        }
+    }
+
+    pub(crate) fn spawn<F, R>(&self, id: TaskId, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let cell = Arc::new(JoinCell::new());
+        let abort = Arc::new(JobAbort(AtomicBool::new(false)));
+        // Dropped unrun (aborted, or the pool shut down): the handle hears
+        // "cancelled" from the guard.
+        let report = CancelledOnDrop {
+            cell: cell.clone(),
+            id,
+        };
+        let skip = abort.clone();
+        let job: Job = Box::new(move || {
+            if skip.0.load(Ordering::Acquire) {
+                return;
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(f))
+                .map_err(|payload| JoinError::panicked(report.id, payload));
+            report.cell.complete(outcome);
+        });
+        self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        let start_thread = {
+            let mut state = self.inner.state.lock();
+            state.queue.push_back(job);
+            if state.idle > 0 {
+                self.inner.work_ready.notify_one();
+                false
+            } else if state.threads < self.inner.max_threads {
+                state.threads += 1;
+                true
+            } else {
+                false
+            }
+        };
+        if start_thread {
+            let inner = self.inner.clone();
+            let started = thread::Builder::new()
+                .name("weft-blocking".into())
+                .spawn(move || inner.work());
+            if let Err(e) = started {
+                // The job stays queued for the threads that exist; with none,
+                // it is dropped and its handle reports cancelled.
+                eprintln!("weft: cannot start a blocking thread: {e}");
+                let orphaned = {
+                    let mut state = self.inner.state.lock();
+                    state.threads -= 1;
+                    if state.threads == 0 {
+                        std::mem::take(&mut state.queue)
+                    } else {
+                        VecDeque::new()
+                    }
+                };
+                let n = orphaned.len();
+                drop(orphaned);
+                self.inner.finish(n);
+            }
+        }
+        JoinHandle::new(cell, abort, id)
+    }
+
+    /// Jobs queued or running.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Threads alive right now.
+    pub(crate) fn threads(&self) -> usize {
+        self.inner.state.lock().threads
+    }
+
+    /// Drops queued jobs and tells idle threads to exit.
+    pub(crate) fn shutdown(&self) {
+        let dropped = {
+            let mut state = self.inner.state.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.inner.work_ready.notify_all();
+        let n = dropped.len();
+        drop(dropped);
+        self.inner.finish(n);
+    }
+}
+
+impl PoolInner {
+    /// One blocking thread's life: take jobs until idle too long or shut down.
+    fn work(&self) {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job();
+                self.finish(1);
+                state = self.state.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let timed_out = self
+                .work_ready
+                .wait_for(&mut state, self.keep_alive)
+                .timed_out();
+            state.idle -= 1;
+            if timed_out && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+    }
+
+    /// `n` jobs are done (run or dropped). The count drops *after* the
+    /// result was delivered, then the runtime is unparked so that a paused
+    /// clock re-checks `in_flight`.
+    fn finish(&self, n: usize) {
+        if n > 0 {
+            self.in_flight.fetch_sub(n, Ordering::SeqCst);
+            self.runtime.unpark_if_parked();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Which runtime, if any, is running on this thread.
+//!
+//! `Runtime::block_on` installs its core in a thread-local for the duration
+//! of the call; `spawn`, `sleep` and friends find their runtime there. This
+//! is also how a waker tells a local wake (push on the run queue, no lock)
+//! from a remote one: it compares its runtime with the one installed here.
+//! Nothing is process-wide, so several runtimes can run on several threads.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::core::Core;
+use crate::task::TaskHeader;
+use crate::time::TimeDriver;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Installs `core` as this thread's runtime until the guard is dropped.
+///
+/// # Panics
+///
+/// When another runtime is already running on this thread: a nested
+/// `block_on` would stall the outer runtime's tasks.
+pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
+    CURRENT.with(|current| {
+        let mut current = current.borrow_mut();
+        assert!(
+            current.is_none(),
+            "cannot start a weft runtime from within a running runtime (a nested block_on \
+             would block every task of the outer one); spawn the future instead"
+        );
+        *current = Some(core);
+    });
+    EnterGuard {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Uninstalls the runtime when dropped.
+pub(crate) struct EnterGuard {
+    _not_send: std::marker::PhantomData<Rc<()>>,
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        // The core is dropped outside the borrow: its destructor may use
+        // the thread-local again.
+        let core = CURRENT.with(|current| current.borrow_mut().take());
+        drop(core);
+    }
+}
+
+/// The runtime running on this thread, if any.
+pub(crate) fn try_current() -> Option<Rc<Core>> {
+    CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// The runtime running on this thread.
+///
+/// # Panics
+///
+/// Outside a weft runtime, naming `what` the caller tried to do.
+pub(crate) fn current(what: &str) -> Rc<Core> {
+    try_current().unwrap_or_else(|| {
+        panic!(
+            "{what} needs a weft runtime: call it from within `weft_runtime::run` or \
+             `Runtime::block_on`"
+        )
+    })
+}
+
+/// The current runtime's timer driver, for the time module.
+pub(crate) fn time_driver() -> Rc<TimeDriver> {
+    current("polling a timer").time.clone()
+}
+
+/// Pushes `task` on this thread's run queue if it belongs to the runtime
+/// running here; returns `false` (and does nothing) otherwise.
+pub(crate) fn push_local(task: &Arc<TaskHeader>) -> bool {
+    CURRENT
+        .try_with(|current| match &*current.borrow() {
+            Some(core) if Arc::ptr_eq(&core.shared, &task.shared) => {
+                core.push_local(task.clone());
+                true
+            }
+            _ => false,
+        })
+        .unwrap_or(false)
+}

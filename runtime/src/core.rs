@@ -1,0 +1,369 @@
+//! The scheduler: one thread, one loop, every task.
+//!
+//! ```text
+//!            ┌────────────────────────── block_on loop ───────────────────────────┐
+//!            │                                                                    │
+//!  spawn ──▶ run queue ──▶ poll up to EVENT_INTERVAL tasks ──▶ move remote wakes ─┤
+//!  local     (VecDeque)          │                             into run queue     │
+//!  wakes ───────▲                ▼                                                │
+//!            │  fire due timers ◀┘                                                │
+//!            │        │                                                           │
+//!            │        ├─ run queue not empty: poll the reactor without waiting    │
+//!            │        └─ run queue empty: park = epoll_wait until the next timer, │
+//!            │           an I/O event, or a remote wake (mio::Waker)              │
+//!            └────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! * Tasks live in a slab on this thread; only their small headers are
+//!   shared with other threads (see `task.rs`).
+//! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
+//!   always ready, so busy tasks cannot starve I/O and timers.
+//! * With the paused clock, when no task is ready and no I/O event is
+//!   pending, time jumps to the next timer instead of sleeping (unless a
+//!   blocking job is running, whose result may still arrive).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use crate::blocking::BlockingPool;
+use crate::coop;
+use crate::join::{JoinCell, JoinHandle};
+use crate::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
+use crate::reactor::Reactor;
+use crate::remote::{RemoteQueue, Unpark};
+use crate::task::{run_to_completion, TaskHeader, TaskId, TaskSlot, MAIN_KEY};
+use crate::time::TimeDriver;
+
+/// How many tasks run between two looks at the reactor and the timers.
+const EVENT_INTERVAL: u32 = 61;
+
+/// The part of a runtime that other threads may touch: where remote wakes
+/// are queued, and the `mio::Waker` that rouses the loop.
+pub(crate) struct Shared {
+    remote: RemoteQueue<Arc<TaskHeader>, mio::Waker>,
+}
+
+impl Unpark for mio::Waker {
+    fn unpark(&self) {
+        // `wake` fails only if the eventfd is gone, i.e. the runtime shut
+        // down: then there is nobody left to wake.
+        let _ = self.wake();
+    }
+}
+
+impl Shared {
+    pub(crate) fn push_remote(&self, task: Arc<TaskHeader>) {
+        self.remote.push(task);
+    }
+
+    pub(crate) fn unpark_if_parked(&self) {
+        self.remote.unpark_if_parked();
+    }
+}
+
+/// Settings fixed when the runtime is built.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) start_paused: bool,
+    pub(crate) slow_poll_threshold: Option<Duration>,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
+}
+
+/// Counters behind [`RuntimeMetrics`]; plain cells, as one thread owns them.
+#[derive(Default)]
+struct Counters {
+    spawned: Cell<u64>,
+    polls: Cell<u64>,
+    local_wakes: Cell<u64>,
+    remote_wakes: Cell<u64>,
+    parks: Cell<u64>,
+}
+
+fn bump(counter: &Cell<u64>, by: u64) {
+    counter.set(counter.get() + by);
+}
+
+/// A runtime's state, owned by its thread.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    tasks: RefCell<Slab<TaskSlot>>,
+    run_queue: RefCell<VecDeque<Arc<TaskHeader>>>,
+    pub(crate) time: Rc<TimeDriver>,
+    pub(crate) reactor: Rc<Reactor>,
+    pub(crate) blocking: BlockingPool,
+    counters: Counters,
+    next_id: Cell<u64>,
+    slow_poll_threshold: Option<Duration>,
+}
+
+impl Core {
+    pub(crate) fn new(config: &Config) -> std::io::Result<Self> {
+        let (reactor, waker) = Reactor::new()?;
+        let shared = Arc::new(Shared {
+            remote: RemoteQueue::new(waker),
+        });
+        Ok(Self {
+            blocking: BlockingPool::new(
+                config.max_blocking_threads,
+                config.blocking_keep_alive,
+                shared.clone(),
+            ),
+            shared,
+            tasks: RefCell::new(Slab::new()),
+            run_queue: RefCell::new(VecDeque::new()),
+            time: Rc::new(TimeDriver::new(config.start_paused)),
+            reactor: Rc::new(reactor),
+            counters: Counters::default(),
+            next_id: Cell::new(1),
+            slow_poll_threshold: config.slow_poll_threshold,
+        })
+    }
+
+    pub(crate) fn next_task_id(&self) -> TaskId {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        TaskId(NonZeroU64::new(id).expect("task ids start at 1 and only grow"))
+    }
+
+    /// A local wake: the task goes to the back of the run queue.
+    pub(crate) fn push_local(&self, task: Arc<TaskHeader>) {
+        bump(&self.counters.local_wakes, 1);
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    pub(crate) fn spawn<F>(&self, fut: F, name: Option<Arc<str>>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let id = self.next_task_id();
+        let cell = Arc::new(JoinCell::new());
+        let header = {
+            let mut tasks = self.tasks.borrow_mut();
+            let entry = tasks.vacant_entry();
+            let header = Arc::new(TaskHeader::new(id, entry.key(), self.shared.clone()));
+            entry.insert(TaskSlot {
+                header: header.clone(),
+                future: Some(Box::pin(run_to_completion(fut, cell.clone(), id))),
+                name,
+                polls: 0,
+            });
+            header
+        };
+        bump(&self.counters.spawned, 1);
+        header.schedule();
+        JoinHandle::new(cell, header, id)
+    }
+
+    /// Drives `fut` to completion on this thread, running every task.
+    pub(crate) fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let main = Arc::new(TaskHeader::new(
+            self.next_task_id(),
+            MAIN_KEY,
+            self.shared.clone(),
+        ));
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut fut = pin!(fut);
+        main.schedule();
+        loop {
+            for _ in 0..EVENT_INTERVAL {
+                let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                    break;
+                };
+                if Arc::ptr_eq(&task, &main) {
+                    main.clear_scheduled();
+                    bump(&self.counters.polls, 1);
+                    if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                        return out;
+                    }
+                } else if task.key != MAIN_KEY {
+                    self.run_task(task);
+                }
+                // Any other MAIN_KEY header is a stale wake of an earlier
+                // block_on's future: nothing to run.
+            }
+            self.drain_remote();
+            self.time.fire_due();
+            if self.run_queue.borrow().is_empty() {
+                self.park();
+            } else {
+                self.reactor.turn(Some(Duration::ZERO));
+            }
+        }
+    }
+
+    /// Polls one task, or drops it if it was aborted.
+    fn run_task(&self, task: Arc<TaskHeader>) {
+        task.clear_scheduled();
+        let mut tasks = self.tasks.borrow_mut();
+        let Some(slot) = tasks
+            .get_mut(task.key)
+            .filter(|slot| Arc::ptr_eq(&slot.header, &task))
+        else {
+            // A wake for a task that already ended (its slot was freed,
+            // maybe reused): nothing to do.
+            return;
+        };
+        if task.is_aborted() {
+            let slot = tasks.remove(task.key);
+            drop(tasks);
+            // Dropped outside the slab's borrow: the future's destructors
+            // may spawn, abort or wake other tasks.
+            drop(slot);
+            return;
+        }
+        let Some(mut future) = slot.future.take() else {
+            return;
+        };
+        slot.polls += 1;
+        drop(tasks);
+
+        bump(&self.counters.polls, 1);
+        let waker = Waker::from(task.clone());
+        let mut cx = Context::from_waker(&waker);
+        let started = self.slow_poll_threshold.map(|_| Instant::now());
+        coop::refill();
+        let poll = future.as_mut().poll(&mut cx);
+        if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
+            self.warn_if_slow(&task, started.elapsed(), threshold);
+        }
+        match poll {
+            Poll::Ready(()) => {
+                let slot = self.tasks.borrow_mut().remove(task.key);
+                drop((slot, future));
+            }
+            Poll::Pending => {
+                if let Some(slot) = self.tasks.borrow_mut().get_mut(task.key) {
+                    slot.future = Some(future);
+                }
+            }
+        }
+    }
+
+    /// asyncio's debug mode: name the task that blocked the loop.
+    fn warn_if_slow(&self, task: &TaskHeader, took: Duration, threshold: Duration) {
+        if took <= threshold {
+            return;
+        }
+        let name = self
+            .tasks
+            .borrow()
+            .get(task.key)
+            .and_then(|slot| slot.name.clone());
+        eprintln!(
+            "weft: task {} ({}) blocked the event loop for {:?} in one poll (threshold {:?}); \
+             is it doing blocking work? consider spawn_blocking",
+            task.id,
+            name.as_deref().unwrap_or("unnamed"),
+            took,
+            threshold
+        );
+    }
+
+    fn drain_remote(&self) {
+        let moved = self
+            .shared
+            .remote
+            .drain_into(&mut *self.run_queue.borrow_mut());
+        bump(&self.counters.remote_wakes, moved as u64);
+    }
+
+    /// Nothing is ready: wait for the next timer, I/O event or remote wake.
+    fn park(&self) {
+        let paused = self.time.is_paused();
+        let timeout = if paused {
+            // Pending I/O comes first. A paused clock never sleeps until a
+            // timer: it jumps to it (below) once nothing else can happen.
+            self.reactor.turn(Some(Duration::ZERO));
+            self.drain_remote();
+            if !self.run_queue.borrow().is_empty() {
+                return;
+            }
+            None
+        } else {
+            self.time
+                .next_deadline()
+                .map(|deadline| deadline.saturating_duration_since(self.time.now()))
+        };
+        if !self.shared.remote.prepare_park() {
+            return;
+        }
+        // Checked after announcing the park: a blocking job that ends now is
+        // either seen here or unparks us (see `BlockingPool`).
+        if paused && self.blocking.in_flight() == 0 && self.time.advance_to_next() {
+            self.shared.remote.finish_park();
+            return;
+        }
+        bump(&self.counters.parks, 1);
+        self.reactor.turn(timeout);
+        self.shared.remote.finish_park();
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics {
+            tasks_spawned: self.counters.spawned.get(),
+            tasks_alive: self.tasks.borrow().len(),
+            polls: self.counters.polls.get(),
+            local_wakeups: self.counters.local_wakes.get(),
+            remote_wakeups: self.counters.remote_wakes.get(),
+            reactor_events: self.reactor.events_total(),
+            io_registrations: self.reactor.registrations(),
+            timers_fired: self.time.fired_total(),
+            live_timers: self.time.live_timers(),
+            parks: self.counters.parks.get(),
+            blocking_threads: self.blocking.threads(),
+        }
+    }
+
+    pub(crate) fn task_snapshots(&self) -> Vec<TaskSnapshot> {
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(_, slot)| TaskSnapshot {
+                id: slot.header.id,
+                name: slot.name.clone(),
+                state: if slot.future.is_none() {
+                    TaskState::Running
+                } else if slot.header.is_scheduled() {
+                    TaskState::Scheduled
+                } else {
+                    TaskState::Idle
+                },
+                polls: slot.polls,
+            })
+            .collect()
+    }
+
+    /// Drops every task (asyncio.run cancels what is left). Destructors may
+    /// spawn new tasks; those are dropped too.
+    pub(crate) fn shutdown(&self) {
+        loop {
+            let futures: Vec<_> = self
+                .tasks
+                .borrow_mut()
+                .drain()
+                .filter_map(|slot| slot.future)
+                .collect();
+            if futures.is_empty() {
+                break;
+            }
+            drop(futures);
+        }
+        self.run_queue.borrow_mut().clear();
+        // Headers queued by other threads hold the `Shared` that holds the
+        // queue: closing it breaks that cycle and refuses later pushes.
+        drop(self.shared.remote.close());
+        self.blocking.shutdown();
+    }
+}

@@ -1,0 +1,253 @@
+//! `JoinHandle`: the caller's end of a spawned task.
+//!
+//! A task and its handle share one [`JoinCell`]: the task writes its outcome
+//! there exactly once (its value, its panic, or "cancelled" when it was
+//! dropped unfinished) and wakes whoever awaits the handle. The cell is
+//! thread-safe because `spawn_blocking` completes it from a pool thread.
+//!
+//! ```text
+//!   task (runtime thread or blocking thread)        JoinHandle (awaiting task)
+//!        │ complete(Ok(v) | Panicked | Cancelled)        │ poll: take the outcome,
+//!        └──────────────▶ JoinCell { outcome, waker } ◀──┘   or leave a waker
+//! ```
+//!
+//! Dropping a `JoinHandle` detaches the task: it keeps running and its
+//! outcome is dropped when it finishes.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use parking_lot::Mutex;
+
+use crate::task::TaskId;
+
+/// Something `JoinHandle::abort` can cancel: a runtime task or a queued
+/// blocking job.
+pub(crate) trait Abort: Send + Sync {
+    fn abort(self: Arc<Self>);
+}
+
+/// Where a task leaves its outcome for its `JoinHandle`.
+pub(crate) struct JoinCell<T> {
+    finished: AtomicBool,
+    state: Mutex<JoinState<T>>,
+}
+
+struct JoinState<T> {
+    outcome: Option<Result<T, JoinError>>,
+    waker: Option<Waker>,
+}
+
+impl<T> JoinCell<T> {
+    pub(crate) fn new() -> Self {
+        Self {
+            finished: AtomicBool::new(false),
+            state: Mutex::new(JoinState {
+                outcome: None,
+                waker: None,
+            }),
+        }
+    }
+
+    /// Records the outcome (the first one wins) and wakes the awaiting handle.
+    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+        let waker = {
+            let mut state = self.state.lock();
+            if self.finished.load(Ordering::Relaxed) {
+                return;
+            }
+            state.outcome = Some(outcome);
+            self.finished.store(true, Ordering::Release);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
+        let mut state = self.state.lock();
+        match state.outcome.take() {
+            Some(outcome) => Poll::Ready(outcome),
+            None if self.finished.load(Ordering::Relaxed) => {
+                panic!("JoinHandle polled again after it returned the task's outcome")
+            }
+            None => {
+                match &mut state.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// An owned permission to await a spawned task's outcome (asyncio's `Task`).
+///
+/// Awaiting it gives `Ok(value)`, or a [`JoinError`] when the task panicked or
+/// was cancelled. Dropping the handle detaches the task; it keeps running.
+///
+/// ```
+/// let out = weft_runtime::run(async {
+///     let handle = weft_runtime::spawn(async { 6 * 7 });
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(out, 42);
+/// ```
+pub struct JoinHandle<T> {
+    cell: Arc<JoinCell<T>>,
+    abort: Arc<dyn Abort>,
+    id: TaskId,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(cell: Arc<JoinCell<T>>, abort: Arc<dyn Abort>, id: TaskId) -> Self {
+        Self { cell, abort, id }
+    }
+
+    /// Cancels the task: at its next turn the runtime drops its future (its
+    /// destructors run) and the handle resolves to a cancelled [`JoinError`].
+    /// A task that already finished keeps its outcome. A blocking job that
+    /// already started cannot be stopped and runs to its end.
+    ///
+    /// ```
+    /// weft_runtime::run(async {
+    ///     let handle = weft_runtime::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.abort.clone().abort();
+    }
+
+    /// Whether the task has finished (with a value, a panic or cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.cell.is_finished()
+    }
+
+    /// The task's id, unique within its runtime.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.cell.poll_outcome(cx)
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Why a task gave no value: it was cancelled, or it panicked.
+///
+/// ```
+/// weft_runtime::run(async {
+///     let err = weft_runtime::spawn(async { panic!("boom") }).await.unwrap_err();
+///     assert!(err.is_panic());
+///     assert_eq!(err.panic_message().as_deref(), Some("boom"));
+/// });
+/// ```
+pub struct JoinError {
+    id: TaskId,
+    // A std Mutex makes the `Send`-only payload shareable, so that `JoinError`
+    // is `Sync` and fits in `Box<dyn Error + Send + Sync>`.
+    panic: Option<std::sync::Mutex<Box<dyn Any + Send + 'static>>>,
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(id: TaskId) -> Self {
+        Self { id, panic: None }
+    }
+
+    pub(crate) fn panicked(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> Self {
+        Self {
+            id,
+            panic: Some(std::sync::Mutex::new(payload)),
+        }
+    }
+
+    /// The task was cancelled (aborted, or dropped when its runtime shut down).
+    pub fn is_cancelled(&self) -> bool {
+        self.panic.is_none()
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        self.panic.is_some()
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The panic's message, when the payload was a string (as `panic!` makes).
+    pub fn panic_message(&self) -> Option<String> {
+        let payload = self
+            .panic
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        payload
+            .downcast_ref::<&'static str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+    }
+
+    /// The panic payload, to resume the panic with `std::panic::resume_unwind`.
+    /// Returns `Err(self)` when the task was cancelled instead.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.panic {
+            Some(payload) => Ok(payload.into_inner().unwrap_or_else(|e| e.into_inner())),
+            None => Err(self),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.panic_message() {
+            _ if self.is_cancelled() => write!(f, "task {} was cancelled", self.id),
+            Some(msg) => write!(f, "task {} panicked: {msg}", self.id),
+            None => write!(f, "task {} panicked", self.id),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.is_cancelled() {
+            "Cancelled"
+        } else {
+            "Panicked"
+        };
+        f.debug_struct("JoinError")
+            .field("id", &self.id)
+            .field("kind", &kind)
+            .field("message", &self.panic_message())
+            .finish()
+    }
+}
+
+impl std::error::Error for JoinError {}

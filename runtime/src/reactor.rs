@@ -1,0 +1,288 @@
+//! The reactor: the runtime's one `mio::Poll`, and readiness for I/O objects.
+//!
+//! Every I/O object (socket, signal pipe) is registered once, edge-triggered,
+//! with a token that is its slot in a slab of [`IoState`]s. When the reactor
+//! turns, each OS event sets readiness bits in that slot and wakes the task
+//! waiting for that direction:
+//!
+//! ```text
+//!  epoll_wait ──▶ event(token, readable) ──▶ slab[token].ready |= READ ──▶ wake reader
+//!
+//!  task: poll_ready(Read) ──▶ bit set? ──yes──▶ try the read
+//!                               │no                 │ WouldBlock
+//!                               ▼                   ▼
+//!                          store waker        clear_ready(Read), poll_ready again
+//! ```
+//!
+//! Because registration is edge-triggered, a bit is cleared only when the OS
+//! said `WouldBlock`: then the next edge is sure to come, and nothing is
+//! missed or counted twice. One waker is kept per direction, so one task may
+//! read while another writes (a split stream).
+//!
+//! The runtime is single-threaded, so this state lives in `Cell`/`RefCell`;
+//! only the `mio::Waker` crosses threads.
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use mio::event::Source;
+use mio::{Events, Interest, Token};
+use slab::Slab;
+
+use crate::{context, coop};
+
+/// The token of the runtime's `mio::Waker` (cross-thread wake-ups).
+const WAKE_TOKEN: Token = Token(usize::MAX);
+
+/// Which half of an I/O object a task waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// Readiness bits that let an operation in this direction proceed:
+    /// data or space, but also a closed side or an error, which the
+    /// operation itself then reports.
+    fn mask(self) -> u8 {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED | ERROR,
+            Direction::Write => WRITABLE | WRITE_CLOSED | ERROR,
+        }
+    }
+}
+
+const READABLE: u8 = 1;
+const WRITABLE: u8 = 2;
+const READ_CLOSED: u8 = 4;
+const WRITE_CLOSED: u8 = 8;
+const ERROR: u8 = 16;
+
+/// Readiness and waiting tasks of one registered I/O object.
+#[derive(Default)]
+pub(crate) struct IoState {
+    ready: Cell<u8>,
+    reader: RefCell<Option<Waker>>,
+    writer: RefCell<Option<Waker>>,
+}
+
+impl IoState {
+    fn waiter(&self, dir: Direction) -> &RefCell<Option<Waker>> {
+        match dir {
+            Direction::Read => &self.reader,
+            Direction::Write => &self.writer,
+        }
+    }
+}
+
+/// The runtime's `mio::Poll` and the slab of registered I/O objects.
+pub(crate) struct Reactor {
+    poll: RefCell<mio::Poll>,
+    events: RefCell<Events>,
+    io: RefCell<Slab<Rc<IoState>>>,
+    events_total: Cell<u64>,
+}
+
+impl Reactor {
+    /// A reactor and the `mio::Waker` that wakes it from other threads.
+    pub(crate) fn new() -> io::Result<(Self, mio::Waker)> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let reactor = Self {
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(1024)),
+            io: RefCell::new(Slab::new()),
+            events_total: Cell::new(0),
+        };
+        Ok((reactor, waker))
+    }
+
+    /// Waits for OS events for at most `timeout` (`None`: until one comes)
+    /// and wakes the tasks they concern. Wakers are called after the slab's
+    /// borrow ends; a wake only queues a task, it never runs one.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) {
+        let mut events = self.events.borrow_mut();
+        if let Err(e) = self.poll.borrow_mut().poll(&mut events, timeout) {
+            // EINTR (a signal arrived) is an ordinary early return.
+            if e.kind() != io::ErrorKind::Interrupted {
+                panic!("weft reactor: epoll_wait failed: {e}");
+            }
+            return;
+        }
+        let mut wake = Vec::new();
+        {
+            let io = self.io.borrow();
+            for event in events.iter() {
+                if event.token() == WAKE_TOKEN {
+                    continue;
+                }
+                self.events_total.set(self.events_total.get() + 1);
+                let Some(state) = io.get(event.token().0) else {
+                    continue;
+                };
+                let mut bits = 0;
+                if event.is_readable() {
+                    bits |= READABLE;
+                }
+                if event.is_writable() {
+                    bits |= WRITABLE;
+                }
+                if event.is_read_closed() {
+                    bits |= READ_CLOSED;
+                }
+                if event.is_write_closed() {
+                    bits |= WRITE_CLOSED;
+                }
+                if event.is_error() {
+                    bits |= ERROR;
+                }
+                state.ready.set(state.ready.get() | bits);
+                for dir in [Direction::Read, Direction::Write] {
+                    if bits & dir.mask() != 0 {
+                        wake.extend(state.waiter(dir).borrow_mut().take());
+                    }
+                }
+            }
+        }
+        drop(events);
+        for waker in wake {
+            waker.wake();
+        }
+    }
+
+    /// OS events delivered so far (the waker's own events excluded).
+    pub(crate) fn events_total(&self) -> u64 {
+        self.events_total.get()
+    }
+
+    /// Registered I/O objects.
+    pub(crate) fn registrations(&self) -> usize {
+        self.io.borrow().len()
+    }
+}
+
+/// An I/O object registered with the current runtime's reactor.
+///
+/// It deregisters itself and frees its slot when dropped, so a server that
+/// handled a million connections holds no more reactor memory than one that
+/// handled ten (the slab keeps its high-water capacity).
+pub(crate) struct IoSource<S: Source> {
+    source: S,
+    state: Rc<IoState>,
+    key: usize,
+    reactor: Rc<Reactor>,
+}
+
+impl<S: Source> IoSource<S> {
+    /// Registers `source` for both directions with the current runtime.
+    ///
+    /// # Panics
+    ///
+    /// Outside a weft runtime.
+    pub(crate) fn new(mut source: S) -> io::Result<Self> {
+        let reactor = context::current("registering an I/O object")
+            .reactor
+            .clone();
+        let state = Rc::new(IoState::default());
+        let key = reactor.io.borrow_mut().insert(state.clone());
+        let registered = reactor.poll.borrow().registry().register(
+            &mut source,
+            Token(key),
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        if let Err(e) = registered {
+            reactor.io.borrow_mut().remove(key);
+            return Err(e);
+        }
+        Ok(Self {
+            source,
+            state,
+            key,
+            reactor,
+        })
+    }
+
+    /// The registered object.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.source
+    }
+
+    /// Ready when the OS said the direction can make progress; otherwise
+    /// the task is woken on the next edge.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
+        if self.state.ready.get() & dir.mask() != 0 {
+            return Poll::Ready(());
+        }
+        let mut waiter = self.state.waiter(dir).borrow_mut();
+        match &*waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *waiter = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Forgets readiness after the OS said `WouldBlock`; the next edge sets
+    /// it again. The "closed" and "error" bits stay: they do not go away.
+    pub(crate) fn clear_ready(&self, dir: Direction) {
+        let keep = READ_CLOSED | WRITE_CLOSED | ERROR;
+        let clear = match dir {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        };
+        self.state
+            .ready
+            .set(self.state.ready.get() & (keep | !clear));
+    }
+
+    /// Runs a non-blocking `op` in direction `dir` once readiness allows:
+    /// `WouldBlock` clears readiness and waits for the next edge; any other
+    /// result is returned. Each call spends one unit of the task's
+    /// cooperative budget (see `coop.rs`), so a busy socket cannot starve
+    /// the other tasks.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        loop {
+            if self.poll_ready(cx, dir).is_pending() {
+                return Poll::Pending;
+            }
+            match op(&self.source) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl<S: Source> Drop for IoSource<S> {
+    fn drop(&mut self) {
+        // Deregistering may fail only if the fd is already gone; either way
+        // the OS will deliver no more events for it, so the slot can go.
+        let _ = self
+            .reactor
+            .poll
+            .borrow()
+            .registry()
+            .deregister(&mut self.source);
+        self.reactor.io.borrow_mut().remove(self.key);
+    }
+}
+
+impl<S: Source + std::fmt::Debug> std::fmt::Debug for IoSource<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IoSource")
+            .field("source", &self.source)
+            .field("token", &self.key)
+            .finish()
+    }
+}

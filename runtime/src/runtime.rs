@@ -1,0 +1,323 @@
+//! Building, entering and shutting down a runtime; spawning onto it.
+//!
+//! [`run`] is asyncio's `asyncio.run`: build a runtime, drive one future to
+//! completion, then drop every task that is left. [`Builder`] and
+//! [`Runtime::block_on`] give control over the settings and the lifetime.
+//! Each runtime is owned by the thread that runs it; start one runtime per
+//! thread for thread-per-core scaling.
+
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::context;
+use crate::core::{Config, Core};
+use crate::join::JoinHandle;
+use crate::metrics::{RuntimeMetrics, TaskSnapshot};
+
+/// Runs `fut` to completion on a new runtime, then cancels every task still
+/// alive (their futures are dropped), like `asyncio.run`.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = weft_runtime::run(async {
+///     let h = weft_runtime::spawn(async { 40 + 2 });
+///     weft_runtime::sleep(Duration::from_millis(5)).await;
+///     h.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// # Panics
+///
+/// If called from within a running runtime, if `fut` panics, or if the OS
+/// refuses the runtime an epoll instance.
+pub fn run<F: Future>(fut: F) -> F::Output {
+    Runtime::new().block_on(fut)
+}
+
+/// Spawns `fut` as a new task on the current runtime (asyncio's
+/// `create_task`). The future need not be `Send`: it runs on this thread.
+///
+/// ```
+/// weft_runtime::run(async {
+///     let local = std::rc::Rc::new(5); // not Send, and that is fine
+///     let h = weft_runtime::spawn(async move { *local * 2 });
+///     assert_eq!(h.await.unwrap(), 10);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::current("spawn").spawn(fut, None)
+}
+
+/// Spawns `fut` with a name that metrics snapshots and slow-poll warnings
+/// show (asyncio's `create_task(coro, name=...)`).
+///
+/// ```
+/// weft_runtime::run(async {
+///     let h = weft_runtime::spawn_named("fetch", async { "page" });
+///     assert_eq!(h.await.unwrap(), "page");
+/// });
+/// ```
+pub fn spawn_named<F>(name: impl Into<Arc<str>>, fut: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::current("spawn_named").spawn(fut, Some(name.into()))
+}
+
+/// Runs the blocking function `f` on the runtime's pool of blocking threads
+/// (asyncio's `to_thread`) and returns a handle to await its result. A panic
+/// in `f` comes back as a [`crate::JoinError`].
+///
+/// The pool is bounded ([`Builder::max_blocking_threads`]); jobs beyond it
+/// wait in a queue. Idle threads exit after [`Builder::thread_keep_alive`].
+///
+/// ```
+/// weft_runtime::run(async {
+///     let sum = weft_runtime::spawn_blocking(|| (1..=100u32).sum::<u32>());
+///     assert_eq!(sum.await.unwrap(), 5050);
+/// });
+/// ```
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let core = context::current("spawn_blocking");
+    core.blocking.spawn(core.next_task_id(), f)
+}
+
+/// Settings for a [`Runtime`].
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = weft_runtime::Builder::new()
+///     .start_paused(true)
+///     .slow_poll_threshold(Duration::from_millis(50))
+///     .max_blocking_threads(4)
+///     .build();
+/// rt.block_on(async {
+///     // With the paused clock, an hour passes at once.
+///     weft_runtime::sleep(Duration::from_secs(3600)).await;
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// Default settings: real clock, no slow-poll warning, at most 64
+    /// blocking threads that exit after 10 s idle.
+    pub fn new() -> Self {
+        Self {
+            config: Config {
+                start_paused: false,
+                slow_poll_threshold: None,
+                max_blocking_threads: 64,
+                blocking_keep_alive: Duration::from_secs(10),
+            },
+        }
+    }
+
+    /// With `true`, time stands still and jumps to the next timer whenever
+    /// every task is idle (no I/O pending, no blocking job running), so tests
+    /// of long timeouts run in microseconds and always give the same result.
+    pub fn start_paused(mut self, paused: bool) -> Self {
+        self.config.start_paused = paused;
+        self
+    }
+
+    /// Warns on stderr, naming the task, whenever one poll keeps the loop
+    /// busy longer than `threshold` (asyncio's debug mode does this): it
+    /// catches blocking calls inside tasks.
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Self {
+        self.config.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// The most threads `spawn_blocking` may use at once (at least 1).
+    pub fn max_blocking_threads(mut self, n: usize) -> Self {
+        self.config.max_blocking_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits.
+    pub fn thread_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.config.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// Builds the runtime, or returns the OS error if it refuses an epoll
+    /// instance or an eventfd.
+    pub fn try_build(&self) -> io::Result<Runtime> {
+        Ok(Runtime {
+            core: Rc::new(Core::new(&self.config)?),
+        })
+    }
+
+    /// Builds the runtime.
+    ///
+    /// # Panics
+    ///
+    /// If the OS refuses an epoll instance or an eventfd (see
+    /// [`Builder::try_build`]).
+    pub fn build(&self) -> Runtime {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("weft: cannot build a runtime: {e}"))
+    }
+}
+
+/// A single-threaded runtime: an executor, a reactor and a timer wheel.
+///
+/// Tasks spawned during one `block_on` stay alive for the next one; dropping
+/// the runtime drops every task left (their handles report cancelled).
+///
+/// ```
+/// let rt = weft_runtime::Runtime::new();
+/// let h = rt.block_on(async { weft_runtime::spawn(async { 1 }) });
+/// assert_eq!(rt.block_on(h).unwrap(), 1);
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime {
+    /// A runtime with default settings (see [`Builder::new`]).
+    pub fn new() -> Self {
+        Builder::new().build()
+    }
+
+    /// Drives `fut` to completion on this thread, running the runtime's
+    /// tasks, timers and I/O meanwhile.
+    ///
+    /// # Panics
+    ///
+    /// If another runtime is already running on this thread, or if `fut`
+    /// panics (a panic inside a spawned task is caught instead).
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        let _enter = context::enter(self.core.clone());
+        self.core.block_on(fut)
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.core.metrics()
+    }
+
+    /// A snapshot of every live task.
+    pub fn tasks(&self) -> Vec<TaskSnapshot> {
+        self.core.task_snapshots()
+    }
+
+    /// A handle to spawn onto this runtime and inspect it.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Task destructors may need their runtime (to cancel a timer, to
+        // deregister a socket), so it is installed while they run, unless
+        // this thread is running another runtime right now.
+        let _enter = context::try_current()
+            .is_none()
+            .then(|| context::enter(self.core.clone()));
+        self.core.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("metrics", &self.metrics())
+            .finish()
+    }
+}
+
+/// A handle to a runtime on this thread: spawn onto it and inspect it from
+/// inside its tasks.
+///
+/// ```
+/// weft_runtime::run(async {
+///     let handle = weft_runtime::Handle::current();
+///     handle.spawn(async {}).await.unwrap();
+///     assert_eq!(handle.metrics().tasks_spawned, 1);
+/// });
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    core: Rc<Core>,
+}
+
+impl Handle {
+    /// The runtime running on this thread.
+    ///
+    /// # Panics
+    ///
+    /// Outside a weft runtime; see [`Handle::try_current`].
+    pub fn current() -> Self {
+        Self {
+            core: context::current("Handle::current"),
+        }
+    }
+
+    /// The runtime running on this thread, if any.
+    pub fn try_current() -> Option<Self> {
+        context::try_current().map(|core| Self { core })
+    }
+
+    /// Spawns `fut` onto this runtime; see [`spawn`].
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(fut, None)
+    }
+
+    /// The runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.core.metrics()
+    }
+
+    /// A snapshot of every live task.
+    pub fn tasks(&self) -> Vec<TaskSnapshot> {
+        self.core.task_snapshots()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}

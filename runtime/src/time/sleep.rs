@@ -1,0 +1,218 @@
+//! [`Sleep`]: a future that completes once the runtime's clock reaches a
+//! deadline (asyncio's `sleep`).
+//!
+//! A `Sleep` is a deadline plus, once it has been polled, a *registration*:
+//! the key of its entry in the runtime's timing wheel and the runtime's
+//! timer driver. Its life:
+//!
+//! ```text
+//!   sleep(d) ── no wheel entry yet: creating a Sleep is free and works
+//!      │        outside a runtime
+//!      │ poll, deadline ahead
+//!      ▼
+//!   registered ── poll again: same deadline → only the waker is updated
+//!      │                      reset deadline → the entry is moved, O(1)
+//!      │ the wheel fires the entry (wakes the task), or the clock passes
+//!      ▼ the deadline
+//!   poll: Ready(()) and the entry is freed        drop at any point: the
+//!                                                 entry is unlinked and
+//!                                                 freed at once, O(1)
+//! ```
+//!
+//! A deadline already passed at the first poll completes without touching
+//! the wheel. Completion is decided by the clock (`now >= deadline`), never
+//! by the wheel's rounding, so a `Sleep` never completes early.
+//!
+//! `Sleep` is `Unpin` (the wheel refers to it by slab key, not by address),
+//! so `(&mut sleep).await` works without pinning. It is not `Send`: it
+//! belongs to the runtime thread that polls it. Polled after completion it
+//! returns `Ready(())` again.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::driver::TimeDriver;
+use super::wheel::TimerKey;
+use crate::context;
+
+/// Waits until `duration` has passed on the runtime's clock (asyncio's
+/// `asyncio.sleep`).
+///
+/// The deadline is [`now()`](crate::time::now)` + duration`, taken when
+/// `sleep` is called (outside a runtime: from the real clock); the wheel
+/// is touched only at the first poll. The `Sleep` completes no earlier than
+/// the deadline, and normally within a millisecond or two after it (timers
+/// have 1 ms resolution). A duration too long for `Instant` to add (such as
+/// `Duration::MAX`) means about 30 years: never, in practice, yet a paused
+/// clock can still reach it.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_runtime::time;
+///
+/// weft_runtime::run(async {
+///     let start = time::now();
+///     time::sleep(Duration::from_millis(20)).await;
+///     assert!(time::now() - start >= Duration::from_millis(20));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Awaiting the `Sleep` outside a weft runtime panics.
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(super::deadline_after(super::now(), duration))
+}
+
+/// Waits until the runtime's clock reaches `deadline`.
+///
+/// Deadlines are `std::time::Instant`s on the runtime's clock: take them
+/// from [`time::now()`](crate::time::now), which a paused clock controls,
+/// rather than from `Instant::now()`. A deadline in the past completes at
+/// the first poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_runtime::time;
+///
+/// let rt = weft_runtime::Builder::new().start_paused(true).build();
+/// rt.block_on(async {
+///     let start = time::now();
+///     let deadline = start + Duration::from_secs(90);
+///     time::sleep_until(deadline).await;
+///     // The paused clock jumped straight to the deadline.
+///     assert_eq!(time::now(), deadline);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Awaiting the `Sleep` outside a weft runtime panics.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        registration: None,
+    }
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// Cancel it by dropping it: its timer is removed from the wheel at once.
+/// It is `Unpin`, so `(&mut sleep).await` needs no pinning, and not `Send`:
+/// its timer belongs to the runtime thread that polls it.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_runtime::time;
+///
+/// let rt = weft_runtime::Builder::new().start_paused(true).build();
+/// rt.block_on(async {
+///     let start = time::now();
+///     let mut nap = time::sleep(Duration::from_secs(5));
+///     assert!(!nap.is_elapsed());
+///     // Push the deadline back before waiting.
+///     nap.reset(start + Duration::from_secs(8));
+///     (&mut nap).await;
+///     assert!(nap.is_elapsed());
+///     assert_eq!(time::now(), start + Duration::from_secs(8));
+/// });
+/// ```
+pub struct Sleep {
+    deadline: Instant,
+    registration: Option<Registration>,
+}
+
+/// A `Sleep`'s entry in one runtime's wheel.
+struct Registration {
+    driver: Rc<TimeDriver>,
+    key: TimerKey,
+    /// The deadline the entry was placed for; differs from the `Sleep`'s
+    /// after a `reset`, until the next poll moves the entry.
+    deadline: Instant,
+}
+
+impl Sleep {
+    /// The instant this `Sleep` completes at (on the runtime's clock).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the runtime's clock has reached the deadline: then the next
+    /// poll completes at once.
+    pub fn is_elapsed(&self) -> bool {
+        let now = match &self.registration {
+            Some(registration) => registration.driver.now(),
+            None => super::now(),
+        };
+        now >= self.deadline
+    }
+
+    /// Changes the deadline, earlier or later, even after completion: the
+    /// `Sleep` can then be awaited again. The timer is moved at the next
+    /// poll; a `Sleep` is owned by the one task that polls it, so nobody can
+    /// be waiting on it meanwhile.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+    }
+
+    /// Removes the timer from the wheel, if registered.
+    pub(crate) fn cancel(&mut self) {
+        if let Some(registration) = self.registration.take() {
+            registration.driver.cancel(registration.key);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let driver = context::time_driver();
+        if driver.now() >= this.deadline {
+            this.cancel();
+            return Poll::Ready(());
+        }
+        match &mut this.registration {
+            Some(registration) if Rc::ptr_eq(&registration.driver, &driver) => {
+                if registration.deadline == this.deadline {
+                    driver.set_waker(registration.key, cx.waker());
+                } else {
+                    driver.reschedule(registration.key, this.deadline, cx.waker());
+                    registration.deadline = this.deadline;
+                }
+            }
+            _ => {
+                // First poll, or first poll on another runtime than the one
+                // it was registered with: register here (and leave there).
+                this.cancel();
+                let key = driver.register(this.deadline, cx.waker());
+                this.registration = Some(Registration {
+                    driver,
+                    key,
+                    deadline: this.deadline,
+                });
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.registration.is_some())
+            .finish()
+    }
+}

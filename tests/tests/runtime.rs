@@ -1,0 +1,390 @@
+//! The executor: spawn and join, abort, panics, detach, shutdown, wakes from
+//! other threads, the blocking pool, introspection.
+
+use std::cell::Cell;
+use std::future::{pending, poll_fn, Future};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use weft_runtime::{spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime, TaskState};
+
+/// Sets its flag when dropped: proves a future's destructors ran.
+struct DropFlag(Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// A future that stays pending forever, holding a `DropFlag`.
+fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
+    let guard = DropFlag(flag.clone());
+    async move {
+        let _guard = guard;
+        pending::<()>().await;
+    }
+}
+
+/// Yields `n` times through the run queue.
+async fn yield_times(n: usize) {
+    for _ in 0..n {
+        let mut yielded = false;
+        poll_fn(|cx| {
+            if yielded {
+                Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+#[test]
+fn spawn_and_join_many() {
+    let total = weft_runtime::run(async {
+        let handles: Vec<_> = (0..1000u64).map(|i| spawn(async move { i * 2 })).collect();
+        let mut total = 0;
+        for h in handles {
+            total += h.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, 999 * 1000);
+}
+
+#[test]
+fn spawned_futures_need_not_be_send() {
+    let out = weft_runtime::run(async {
+        let shared = Rc::new(Cell::new(1));
+        let s = shared.clone();
+        spawn(async move { s.set(s.get() + 1) }).await.unwrap();
+        shared.get()
+    });
+    assert_eq!(out, 2);
+}
+
+#[test]
+fn abort_drops_the_future_at_its_await_point() {
+    weft_runtime::run(async {
+        let dropped = Rc::new(Cell::new(false));
+        let h = spawn(pending_with_flag(&dropped));
+        yield_times(2).await; // the task is now parked at its await
+        assert!(!dropped.get());
+        h.abort();
+        let err = h.await.unwrap_err();
+        assert!(err.is_cancelled());
+        assert!(dropped.get(), "destructors ran before the handle resolved");
+        assert_eq!(Handle::current().metrics().tasks_alive, 0);
+    });
+}
+
+#[test]
+fn abort_after_finish_keeps_the_value() {
+    weft_runtime::run(async {
+        let h = spawn(async { 5 });
+        yield_times(2).await;
+        assert!(h.is_finished());
+        h.abort();
+        assert_eq!(h.await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn abort_from_another_thread_reaches_a_parked_runtime() {
+    weft_runtime::run(async {
+        let h = spawn(pending::<()>());
+        yield_times(1).await;
+        let h = Arc::new(h);
+        let remote = h.clone();
+        std::thread::spawn(move || remote.abort());
+        let h = poll_fn(|cx| {
+            // Wait for the abort without owning the handle twice.
+            if h.is_finished() {
+                Poll::Ready(())
+            } else {
+                let waker = cx.waker().clone();
+                let h2 = h.clone();
+                std::thread::spawn(move || {
+                    while !h2.is_finished() {
+                        std::thread::yield_now();
+                    }
+                    waker.wake();
+                });
+                Poll::Pending
+            }
+        });
+        h.await;
+    });
+}
+
+#[test]
+fn a_panicking_task_does_not_take_the_runtime_down() {
+    weft_runtime::run(async {
+        let h = spawn(async {
+            panic!("task failed on purpose");
+        });
+        let err = h.await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(
+            err.panic_message().as_deref(),
+            Some("task failed on purpose")
+        );
+        let payload = err.try_into_panic().unwrap();
+        assert_eq!(
+            *payload.downcast::<&str>().unwrap(),
+            "task failed on purpose"
+        );
+        // The runtime carries on.
+        assert_eq!(spawn(async { 1 }).await.unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_detached_task_keeps_running() {
+    weft_runtime::run(async {
+        let done = Rc::new(Cell::new(false));
+        let d = done.clone();
+        drop(spawn(async move {
+            yield_times(3).await;
+            d.set(true);
+        }));
+        yield_times(10).await;
+        assert!(done.get());
+    });
+}
+
+#[test]
+fn leftover_tasks_are_cancelled_when_run_returns() {
+    let dropped = Rc::new(Cell::new(false));
+    let flag = dropped.clone();
+    weft_runtime::run(async move {
+        drop(spawn(pending_with_flag(&flag)));
+        yield_times(1).await;
+    });
+    assert!(dropped.get());
+}
+
+#[test]
+fn handles_report_cancelled_when_their_runtime_is_dropped() {
+    let rt = Runtime::new();
+    let h = rt.block_on(async { spawn(pending::<()>()) });
+    drop(rt);
+    let rt2 = Runtime::new();
+    assert!(rt2.block_on(h).unwrap_err().is_cancelled());
+}
+
+#[test]
+fn tasks_survive_between_block_on_calls() {
+    let rt = Runtime::new();
+    let h = rt.block_on(async { spawn(async { 7 }) });
+    assert_eq!(rt.block_on(h).unwrap(), 7);
+}
+
+#[test]
+#[should_panic(expected = "within a running runtime")]
+fn nested_block_on_is_refused() {
+    weft_runtime::run(async {
+        weft_runtime::run(async {});
+    });
+}
+
+#[test]
+#[should_panic(expected = "spawn needs a weft runtime")]
+fn spawn_outside_a_runtime_says_why() {
+    let _ = spawn(async {});
+}
+
+/// A one-shot flag another thread sets, waking whoever waits.
+#[derive(Default)]
+struct RemoteFlag {
+    set: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl RemoteFlag {
+    fn set(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        if let Some(w) = self.waker.lock().unwrap().take() {
+            w.wake();
+        }
+    }
+
+    async fn wait(&self) {
+        poll_fn(|cx| {
+            *self.waker.lock().unwrap() = Some(cx.waker().clone());
+            if self.set.load(Ordering::SeqCst) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+#[test]
+fn a_wake_from_another_thread_resumes_a_parked_runtime_without_busy_polling() {
+    let rt = Runtime::new();
+    let flag = Arc::new(RemoteFlag::default());
+    let setter = flag.clone();
+    let thread = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        setter.set();
+    });
+    rt.block_on(async {
+        let f = flag.clone();
+        spawn(async move { f.wait().await }).await.unwrap();
+    });
+    thread.join().unwrap();
+    let m = rt.metrics();
+    assert!(m.parks >= 1, "the runtime slept while it waited: {m:?}");
+    assert!(
+        m.remote_wakeups >= 1,
+        "the wake came through the remote queue: {m:?}"
+    );
+    // A busy loop would have polled thousands of times in 30 ms.
+    assert!(m.polls <= 6, "no busy polling while idle: {m:?}");
+}
+
+#[test]
+fn local_wakes_do_not_go_through_the_remote_queue() {
+    let rt = Runtime::new();
+    rt.block_on(async {
+        let a = spawn(yield_times(50));
+        let b = spawn(yield_times(50));
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    let m = rt.metrics();
+    assert!(m.local_wakeups >= 100, "{m:?}");
+    assert_eq!(m.remote_wakeups, 0, "{m:?}");
+    assert_eq!(m.parks, 0, "always work to do: never parked: {m:?}");
+}
+
+#[test]
+fn several_runtimes_run_on_several_threads() {
+    let threads: Vec<_> = (0..4u64)
+        .map(|i| {
+            std::thread::spawn(move || {
+                weft_runtime::run(async move {
+                    let hs: Vec<_> = (0..100)
+                        .map(|j| spawn(async move { i * 1000 + j }))
+                        .collect();
+                    let mut sum = 0;
+                    for h in hs {
+                        sum += h.await.unwrap();
+                    }
+                    sum
+                })
+            })
+        })
+        .collect();
+    for (i, t) in threads.into_iter().enumerate() {
+        let i = i as u64;
+        assert_eq!(t.join().unwrap(), i * 100_000 + 4950);
+    }
+}
+
+#[test]
+fn spawn_blocking_returns_results_and_panics() {
+    weft_runtime::run(async {
+        let ok = spawn_blocking(|| 21 * 2);
+        let bad = spawn_blocking(|| -> u32 { panic!("blocking job failed") });
+        assert_eq!(ok.await.unwrap(), 42);
+        let err = bad.await.unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(err.panic_message().as_deref(), Some("blocking job failed"));
+    });
+}
+
+#[test]
+fn the_blocking_pool_stays_within_its_bound() {
+    let rt = Builder::new().max_blocking_threads(3).build();
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let seen_threads = rt.block_on(async {
+        let jobs: Vec<_> = (0..24)
+            .map(|i| {
+                let running = running.clone();
+                let peak = peak.clone();
+                spawn_blocking(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(2));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    i
+                })
+            })
+            .collect();
+        let threads = Handle::current().metrics().blocking_threads;
+        let mut sum = 0;
+        for j in jobs {
+            sum += j.await.unwrap();
+        }
+        assert_eq!(sum, (0..24).sum::<i32>());
+        threads
+    });
+    assert!(peak.load(Ordering::SeqCst) <= 3);
+    assert!(seen_threads <= 3);
+    assert!(rt.metrics().blocking_threads <= 3);
+}
+
+#[test]
+fn idle_blocking_threads_exit() {
+    let rt = Builder::new()
+        .thread_keep_alive(Duration::from_millis(1))
+        .build();
+    rt.block_on(async { spawn_blocking(|| ()).await.unwrap() });
+    // Idle threads leave after their keep-alive; wait for it without a
+    // fixed sleep (bounded, so a regression fails instead of hanging).
+    for _ in 0..5000 {
+        if rt.metrics().blocking_threads == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("blocking thread still alive: {:?}", rt.metrics());
+}
+
+#[test]
+fn task_snapshots_name_tasks_and_count_polls() {
+    weft_runtime::run(async {
+        let _idle = spawn_named("idle-one", pending::<()>());
+        let _busy = spawn_named("busy-one", yield_times(1000));
+        yield_times(3).await;
+        let tasks = Handle::current().tasks();
+        let idle = tasks
+            .iter()
+            .find(|t| t.name.as_deref() == Some("idle-one"))
+            .unwrap();
+        let busy = tasks
+            .iter()
+            .find(|t| t.name.as_deref() == Some("busy-one"))
+            .unwrap();
+        assert_eq!(idle.state, TaskState::Idle);
+        assert_eq!(idle.polls, 1);
+        assert_eq!(busy.state, TaskState::Scheduled);
+        assert!(busy.polls >= 3);
+    });
+}
+
+#[test]
+fn metrics_count_spawns_and_polls() {
+    let rt = Runtime::new();
+    rt.block_on(async {
+        for _ in 0..10 {
+            spawn(async {}).await.unwrap();
+        }
+    });
+    let m = rt.metrics();
+    assert_eq!(m.tasks_spawned, 10);
+    assert_eq!(m.tasks_alive, 0);
+    assert!(m.polls >= 20);
+}
