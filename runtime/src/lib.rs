@@ -41,6 +41,7 @@
 //! caught and handed to its [`JoinHandle`]; it never takes the runtime down.
 
 mod blocking;
+pub mod combinators;
 mod context;
 mod coop;
 mod core;
@@ -54,6 +55,11 @@ pub mod signal;
 mod task;
 pub mod time;
 
+pub use combinators::{
+    as_completed, join_all, select, select2, try_join_all, yield_now, AsCompleted, Either,
+    GroupClosed, JoinAll, Select, Select2, TaskFailure, TaskGroup, TaskGroupError, TaskGroupHandle,
+    TryJoinAll, YieldNow,
+};
 pub use join::{JoinError, JoinHandle};
 pub use metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 pub use runtime::{run, spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime};
