@@ -13,17 +13,17 @@
 //! It is public so that `weft-runtime` can model-check through the same
 //! switch; it is not meant for users of the primitives.
 
-#[cfg(not(loom))]
-pub use std::sync::Arc;
 #[cfg(loom)]
 pub use loom::sync::Arc;
+#[cfg(not(loom))]
+pub use std::sync::Arc;
 
 /// Atomic integers and flags (std's, or loom's under `cfg(loom)`).
 pub mod atomic {
-    #[cfg(not(loom))]
-    pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     #[cfg(loom)]
     pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    #[cfg(not(loom))]
+    pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 }
 
 /// A mutex for short critical sections that never poisons.
@@ -101,6 +101,11 @@ impl<T> UnsafeCell<T> {
             #[cfg(loom)]
             inner: loom::cell::UnsafeCell::new(value),
         }
+    }
+
+    /// Consumes the cell and returns its value.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
     }
 
     /// Runs `f` with a shared raw pointer to the value. The caller must make

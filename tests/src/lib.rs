@@ -1,2 +1,67 @@
 //! Integration and conformance tests across weft's crates live in `tests/`
-//! beside this file. This library holds the small helpers they share.
+//! beside this file. This library holds the few helpers they share (the loom
+//! models use them too): a waker that counts its wake-ups, and a way to poll a
+//! future exactly once, which is how the tests cancel a future "after its
+//! first poll" or "after its wake-up but before its next poll".
+//!
+//! ```
+//! use std::future::Future;
+//! use std::task::Poll;
+//! use weft_tests::{poll_once, WakeCounter};
+//!
+//! let counter = WakeCounter::new();
+//! let mut fut = std::pin::pin!(async { 7 });
+//! assert_eq!(poll_once(fut.as_mut(), &counter), Poll::Ready(7));
+//! assert_eq!(counter.count(), 0);
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A waker that counts how often it was woken, so a test can tell "this
+/// waiter was woken" from "this waiter was left asleep" without timing.
+#[derive(Debug, Clone, Default)]
+pub struct WakeCounter {
+    hits: Arc<Hits>,
+}
+
+#[derive(Debug, Default)]
+struct Hits(AtomicUsize);
+
+impl Wake for Hits {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl WakeCounter {
+    /// A counter that has seen no wake-up yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A waker whose every wake-up this counter records.
+    pub fn waker(&self) -> Waker {
+        Waker::from(self.hits.clone())
+    }
+
+    /// How many wake-ups happened so far (clones included).
+    pub fn count(&self) -> usize {
+        self.hits.0.load(Ordering::SeqCst)
+    }
+
+    /// Whether at least one wake-up happened.
+    pub fn woken(&self) -> bool {
+        self.count() > 0
+    }
+}
+
+/// Polls `fut` once with `counter`'s waker.
+pub fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, counter: &WakeCounter) -> Poll<F::Output> {
+    let waker = counter.waker();
+    let mut cx = Context::from_waker(&waker);
+    fut.poll(&mut cx)
+}

@@ -1,0 +1,273 @@
+//! [`Event`]: a flag that tasks can wait for, as in asyncio.
+//!
+//! An event starts cleared. [`Event::wait`] completes at once while the flag
+//! is set and otherwise waits until someone calls [`Event::set`]. `set`
+//! releases every task waiting at that moment; [`Event::clear`] lowers the
+//! flag again so that later `wait`s block.
+//!
+//! # Algorithm
+//!
+//! The flag is an atomic boolean, so `is_set` and a `wait` on a set event cost
+//! one atomic load and never touch the lock. Waiters that must block sit in a
+//! waiter queue (the crate's shared FIFO of waiters) behind a mutex:
+//!
+//! ```text
+//!   flag: false        waiters (FIFO): [ A ] ⇄ [ B ] ⇄ [ C ]
+//!
+//!   set():  lock ─▶ flag = true ─▶ unlink A, B, C (each is now "granted")
+//!           ─▶ unlock ─▶ wake A, B, C
+//! ```
+//!
+//! The grant happens at `set` time: an unlinked waiter is done, whatever the
+//! flag says when it next runs. So a `clear()` right after `set()` does not
+//! strand the tasks that were already waiting: asyncio behaves the same way
+//! (its `set` resolves each waiter's future, and the waiter never looks at the
+//! flag again).
+//!
+//! Why no wake-up is lost: `set` raises the flag while holding the lock, and a
+//! waiter checks the flag again under the same lock before it queues itself.
+//! Either the waiter sees the flag raised, or it is queued before `set` takes
+//! the lock and is released by it.
+//!
+//! # Cancel safety
+//!
+//! Dropping an [`EventWait`] removes its slot. There is nothing to hand on:
+//! `set` releases everybody, so one waiter going away takes nothing from the
+//! others.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::facade::atomic::{AtomicBool, Ordering};
+use crate::facade::Mutex;
+use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+
+/// An asyncio-style event: a flag that tasks can wait for.
+///
+/// Every task waiting when [`set`](Event::set) is called is released, even if
+/// [`clear`](Event::clear) follows before it runs.
+///
+/// ```
+/// use std::sync::Arc;
+/// use weft_primitives::Event;
+///
+/// let ready = Arc::new(Event::new());
+/// let waiter = {
+///     let ready = ready.clone();
+///     std::thread::spawn(move || futures::executor::block_on(ready.wait()))
+/// };
+/// ready.set();
+/// waiter.join().unwrap();
+/// assert!(ready.is_set());
+/// ```
+pub struct Event {
+    /// Written only under the `waiters` lock (by `set`) or to `false` (by
+    /// `clear`); read without the lock on the fast paths.
+    flag: AtomicBool,
+    /// Tasks blocked in `wait`; a linked slot is waiting, an unlinked slot has
+    /// been released by `set`.
+    waiters: Mutex<WaiterQueue<()>>,
+}
+
+impl Event {
+    /// A cleared event with no waiters.
+    ///
+    /// ```
+    /// let event = weft_primitives::Event::new();
+    /// assert!(!event.is_set());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            flag: AtomicBool::new(false),
+            waiters: Mutex::new(WaiterQueue::new()),
+        }
+    }
+
+    /// Whether the flag is set (one atomic load).
+    ///
+    /// ```
+    /// let event = weft_primitives::Event::new();
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Sets the flag and releases every task waiting now.
+    ///
+    /// Tasks that call [`wait`](Event::wait) while the flag stays set complete
+    /// at once. Setting a set event does nothing.
+    ///
+    /// ```
+    /// use std::future::Future;
+    /// use std::task::{Context, Poll};
+    /// use weft_primitives::Event;
+    ///
+    /// let event = Event::new();
+    /// let mut wait = std::pin::pin!(event.wait());
+    /// let waker = futures::task::noop_waker();
+    /// let mut cx = Context::from_waker(&waker);
+    /// assert!(wait.as_mut().poll(&mut cx).is_pending());
+    /// event.set();
+    /// event.clear(); // too late to hold back a task that was already waiting
+    /// assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(()));
+    /// ```
+    pub fn set(&self) {
+        // A set flag means no task is queued: `set` empties the queue under the
+        // lock, and a task queues itself only after seeing the flag cleared
+        // under that lock.
+        if self.flag.load(Ordering::Acquire) {
+            return;
+        }
+        let mut wakes = WakeList::new();
+        {
+            let mut waiters = self.waiters.lock();
+            self.flag.store(true, Ordering::Release);
+            while let Some(key) = waiters.pop_front() {
+                if let Some(waker) = waiters.take_waker(key) {
+                    wakes.push(waker);
+                }
+            }
+        }
+        wakes.wake_all();
+    }
+
+    /// Clears the flag: later calls to [`wait`](Event::wait) block until the
+    /// next [`set`](Event::set). Tasks already released stay released.
+    ///
+    /// ```
+    /// let event = weft_primitives::Event::new();
+    /// event.set();
+    /// event.clear();
+    /// assert!(!event.is_set());
+    /// ```
+    pub fn clear(&self) {
+        self.flag.store(false, Ordering::Release);
+    }
+
+    /// Waits until the flag is set; completes at once if it is set now.
+    ///
+    /// The future is cancel-safe: dropping it only gives up its own place.
+    ///
+    /// ```
+    /// let event = weft_primitives::Event::new();
+    /// event.set();
+    /// futures::executor::block_on(event.wait());
+    /// ```
+    pub fn wait(&self) -> EventWait<'_> {
+        EventWait {
+            event: self,
+            key: None,
+        }
+    }
+}
+
+impl Default for Event {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("is_set", &self.is_set())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`Event::wait`]; completes once the event is set.
+///
+/// ```
+/// use weft_primitives::{Event, EventWait};
+///
+/// let event = Event::new();
+/// let wait: EventWait<'_> = event.wait();
+/// event.set();
+/// futures::executor::block_on(wait);
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct EventWait<'a> {
+    event: &'a Event,
+    /// Our slot in the waiter queue, from the first `Pending` until `Ready`
+    /// or drop.
+    key: Option<WaiterKey>,
+}
+
+impl Future for EventWait<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let event = this.event;
+        match this.key {
+            None => {
+                if event.is_set() {
+                    return Poll::Ready(());
+                }
+                let mut waiters = event.waiters.lock();
+                // Checked again under the lock that `set` holds while raising
+                // the flag: now we either see it or `set` will see us.
+                if event.is_set() {
+                    return Poll::Ready(());
+                }
+                this.key = Some(waiters.push_back((), cx.waker()));
+                Poll::Pending
+            }
+            Some(key) => {
+                let mut waiters = event.waiters.lock();
+                if waiters.is_linked(key) {
+                    waiters.update_waker(key, cx.waker());
+                    return Poll::Pending;
+                }
+                waiters.remove(key);
+                this.key = None;
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl Drop for EventWait<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.event.waiters.lock().remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for EventWait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWait")
+            .field("event", self.event)
+            .field("queued", &self.key.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker;
+
+    #[test]
+    fn waiters_granted_by_set_leave_the_queue() {
+        let event = Event::new();
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut a = event.wait();
+        let mut b = event.wait();
+        assert!(Pin::new(&mut a).poll(&mut cx).is_pending());
+        assert!(Pin::new(&mut b).poll(&mut cx).is_pending());
+        assert_eq!(event.waiters.lock().len(), 2);
+        event.set();
+        assert!(event.waiters.lock().is_empty());
+        event.clear();
+        assert_eq!(Pin::new(&mut a).poll(&mut cx), Poll::Ready(()));
+        drop(b); // granted but never polled again: frees its slot, nothing else
+        assert!(!event.is_set());
+    }
+}
