@@ -15,6 +15,24 @@
 //! order with one timer at a time, a bounded line, cancel-safe) and per key
 //! ([`rate_limit::KeyedRateLimiter`]: a quota per key, idle keys evicted a
 //! few per call, a hard cap on keys).
+//!
+//! # Resilience: circuit breaker, retry, timeout with fallback
+//!
+//! * [`circuit_breaker`]: closed / open / half-open (plus forced-open and
+//!   disabled), tripping on consecutive failures, a failure rate or a
+//!   slow-call rate over a count or time window; bounded trial calls and a
+//!   maximum wait in half-open; rejected calls say when to come back; one
+//!   breaker per host with [`circuit_breaker::KeyedCircuitBreakers`].
+//! * [`retry`]: constant, exponential, Fibonacci and decorrelated-jitter
+//!   backoff, jitter that never breaks the maximum delay, a deadline never
+//!   overshot, per-attempt timeouts, predicates, `Retry-After` hints, and a
+//!   retry budget shared by callers.
+//! * [`timeout`]: a timeout whose fallback runs only on expiry, never on
+//!   cancellation.
 
 
+pub mod circuit_breaker;
 pub mod rate_limit;
+pub mod retry;
+mod time_buckets;
+pub mod timeout;
