@@ -29,10 +29,31 @@
 //!   retry budget shared by callers.
 //! * [`timeout`]: a timeout whose fallback runs only on expiry, never on
 //!   cancellation.
+//!
+//! # Work: pipelines, pools, tasks, batches, shutdown
+//!
+//! * [`pipeline`]: stages over bounded queues (back-pressure), any number of
+//!   producers and workers per stage, `Queue::shutdown` instead of
+//!   sentinels, failures collected per item, `join` and `finish`.
+//! * [`worker_pool`]: N workers, a bounded (priority) submission queue,
+//!   `submit` (waits) or `try_submit` (hands the job back), a handle per
+//!   job, panics as results, an optional rate limit, and a `shutdown` that
+//!   drains, then cancels at a deadline, and counts every job.
+//! * [`task_manager`]: tasks under ids with statuses and timestamps, cancel
+//!   while pending or running, bounded result retention, `wait`/`wait_all`.
+//! * [`batch`]: chunks with bounded concurrency, results in input order or
+//!   as completed, partial failures collected.
+//! * [`shutdown`]: a `CancellationToken` tree and a coordinator that turns
+//!   Ctrl-C or SIGTERM into stop accepting, drain, cancel the rest, report.
 
-
+pub mod batch;
 pub mod circuit_breaker;
+pub mod pipeline;
 pub mod rate_limit;
 pub mod retry;
+pub mod shutdown;
+mod supervision;
+pub mod task_manager;
 mod time_buckets;
 pub mod timeout;
+pub mod worker_pool;
