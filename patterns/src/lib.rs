@@ -30,6 +30,15 @@
 //! * [`timeout`]: a timeout whose fallback runs only on expiry, never on
 //!   cancellation.
 //!
+//! # Connection pool
+//!
+//! [`conn_pool`]: a pool generic over a [`conn_pool::Manager`] (create,
+//! health check, check-in hook) with a fair semaphore for capacity, finite
+//! default timeouts (acquire, create, recycle), idle timeout, maximum
+//! lifetime, `min_idle` kept by a lazily spawned maintenance task, resize at
+//! run time, consistent metrics and leak reports that name the `get` call
+//! site; a cancelled `get` never loses or leaks a connection.
+//!
 //! # Work: pipelines, pools, tasks, batches, shutdown
 //!
 //! * [`pipeline`]: stages over bounded queues (back-pressure), any number of
@@ -48,6 +57,7 @@
 
 pub mod batch;
 pub mod circuit_breaker;
+pub mod conn_pool;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod retry;
