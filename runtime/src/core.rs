@@ -184,6 +184,7 @@ impl Core {
                 if Arc::ptr_eq(&task, &main) {
                     main.clear_scheduled();
                     bump(&self.counters.polls, 1);
+                    coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
                         return out;
                     }

@@ -257,7 +257,15 @@ impl<S: Source> IoSource<S> {
                 return Poll::Pending;
             }
             match op(&self.source) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_ready(dir),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.clear_ready(dir);
+                    if self.state.ready.get() & dir.mask() != 0 {
+                        // A sticky "closed"/"error" bit says ready while the
+                        // OS says WouldBlock: yield instead of spinning here.
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                }
                 result => return Poll::Ready(result),
             }
         }

@@ -174,7 +174,7 @@ fn leftover_tasks_are_cancelled_when_run_returns() {
 #[test]
 fn handles_report_cancelled_when_their_runtime_is_dropped() {
     let rt = Runtime::new();
-    let h = rt.block_on(async { spawn(pending::<()>()) });
+    let h = rt.handle().spawn(pending::<()>());
     drop(rt);
     let rt2 = Runtime::new();
     assert!(rt2.block_on(h).unwrap_err().is_cancelled());
@@ -183,8 +183,20 @@ fn handles_report_cancelled_when_their_runtime_is_dropped() {
 #[test]
 fn tasks_survive_between_block_on_calls() {
     let rt = Runtime::new();
-    let h = rt.block_on(async { spawn(async { 7 }) });
-    assert_eq!(rt.block_on(h).unwrap(), 7);
+    let started = Rc::new(Cell::new(false));
+    let flag = started.clone();
+    // Spawned during one block_on, still alive for the next.
+    let h = rt.block_on(async move {
+        let h = spawn(async move {
+            flag.set(true);
+            yield_times(3).await;
+            7
+        });
+        yield_times(1).await;
+        Some(h)
+    });
+    assert!(started.get());
+    assert_eq!(rt.block_on(h.unwrap()).unwrap(), 7);
 }
 
 #[test]
@@ -198,7 +210,7 @@ fn nested_block_on_is_refused() {
 #[test]
 #[should_panic(expected = "spawn needs a weft runtime")]
 fn spawn_outside_a_runtime_says_why() {
-    let _ = spawn(async {});
+    drop(spawn(async {}));
 }
 
 /// A one-shot flag another thread sets, waking whoever waits.
