@@ -47,11 +47,13 @@ mod coop;
 mod core;
 mod join;
 mod metrics;
+pub mod net;
 mod reactor;
 #[doc(hidden)]
 pub mod remote;
 mod runtime;
 pub mod signal;
+pub mod streams;
 mod task;
 pub mod time;
 
@@ -62,7 +64,9 @@ pub use combinators::{
 };
 pub use join::{JoinError, JoinHandle};
 pub use metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
+pub use net::{TcpListener, TcpStream};
 pub use runtime::{run, spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime};
+pub use streams::{open_connection, start_server, Server, StreamReader, StreamWriter};
 pub use task::TaskId;
 pub use time::{
     interval, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval, MissedTickBehavior,

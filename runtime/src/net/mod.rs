@@ -1,0 +1,86 @@
+//! TCP sockets on weft's reactor: [`TcpListener`], [`TcpStream`], and the
+//! halves a stream splits into.
+//!
+//! Every socket is non-blocking and registered once with the runtime's
+//! reactor, edge-triggered, for both directions. An operation follows one
+//! rule:
+//!
+//! ```text
+//!   read(buf) ──▶ readiness bit set? ──no──▶ store the task's waker, Pending
+//!                      │yes                    (the next OS edge wakes it)
+//!                      ▼
+//!                 recv() syscall ── WouldBlock ──▶ clear the bit, wait for the edge
+//!                      │ data / EOF / error
+//!                      ▼
+//!                    Ready
+//! ```
+//!
+//! The readiness bit is cleared only when the socket is known to be
+//! drained (or full): the OS answered `WouldBlock`, or a read or write moved
+//! fewer bytes than asked, which saves the syscall that would only say
+//! `WouldBlock`. From then on the kernel reports the next change as a fresh
+//! edge: no wake-up is missed, and none is counted twice.
+//!
+//! **One task per direction.** The reactor keeps one waker for reading and
+//! one for writing, so a socket can have one reader and one writer waiting
+//! at the same time. The types enforce it: reading or writing a
+//! [`TcpStream`] takes `&mut self`, and to read in one task while writing
+//! in another, split the stream: [`TcpStream::into_split`] gives owned
+//! halves (they share the registration through an `Rc`; the runtime is
+//! single-threaded) and [`TcpStream::split`] borrowed ones.
+//!
+//! **Fairness.** Each completed operation spends one unit of the task's
+//! cooperative budget. A task that always finds its socket ready (a peer
+//! flooding it with data never makes `recv` say `WouldBlock`) is sent to the
+//! back of the run queue after a bounded number of operations, so one busy
+//! connection cannot starve the others.
+//!
+//! **Cancellation.** `read`, `write`, `accept` and `connect` are
+//! cancel-safe: dropping the future before it completes loses no data (a
+//! read that did not complete consumed nothing; a write that did not
+//! complete sent nothing; a dropped `connect` closes its socket).
+//! `write_all` and `read_exact` are not: dropped half-way, they do not say
+//! how much was transferred.
+//!
+//! **Addresses.** `bind` and `connect` take anything that is
+//! [`ToSocketAddrs`](std::net::ToSocketAddrs). A `SocketAddr` or an IP
+//! literal such as `"127.0.0.1:8080"` is parsed at once; a host name is
+//! resolved by the OS resolver, which blocks the thread while it works, so
+//! resolve names beforehand (for instance with
+//! [`spawn_blocking`](crate::spawn_blocking)) in latency-sensitive code.
+//!
+//! With the cargo feature `io-compat`, the streams and their halves
+//! implement `futures-io`'s `AsyncRead` and `AsyncWrite`.
+//!
+//! ```
+//! use weft_runtime::net::{TcpListener, TcpStream};
+//!
+//! weft_runtime::run(async {
+//!     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let client = weft_runtime::spawn(async move {
+//!         let mut stream = TcpStream::connect(addr).await.unwrap();
+//!         stream.write_all(b"ping").await.unwrap();
+//!         let mut reply = [0; 4];
+//!         stream.read_exact(&mut reply).await.unwrap();
+//!         reply
+//!     });
+//!     let (mut peer, _) = listener.accept().await.unwrap();
+//!     let mut request = [0; 4];
+//!     peer.read_exact(&mut request).await.unwrap();
+//!     peer.write_all(b"pong").await.unwrap();
+//!     assert_eq!(&request, b"ping");
+//!     assert_eq!(&client.await.unwrap(), b"pong");
+//! });
+//! ```
+
+#[cfg(feature = "io-compat")]
+mod io_compat;
+mod listener;
+mod ops;
+mod split;
+mod stream;
+
+pub use listener::TcpListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use stream::TcpStream;

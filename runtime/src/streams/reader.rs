@@ -1,0 +1,371 @@
+//! [`StreamReader`]: asyncio's `StreamReader` over the read half of a TCP
+//! connection.
+//!
+//! The reader owns a buffer. Every method first looks at what is buffered
+//! and reads from the socket only when that is not enough, into the
+//! buffer's free space (at least 16 KiB, at most 64 KiB per read):
+//!
+//! ```text
+//!   readuntil(b"\r\n")
+//!     buffer: [GET / HTTP/1.1\r\nHost: a\r\n ...]      search from where the last search stopped
+//!              └────── found ─────┘                    ──▶ return it, the rest stays buffered
+//!     not found, buffer ≤ limit ──▶ read more from the socket, search again
+//!     not found, buffer > limit ──▶ LimitOverrun (nothing consumed)
+//!     end of stream             ──▶ Incomplete (the partial bytes come back)
+//! ```
+//!
+//! Unlike asyncio's reader, which the transport feeds in the background,
+//! this one pulls: bytes leave the kernel only when a method asks for them.
+//! The buffer therefore never holds much more than what the caller asked
+//! for, or the limit plus one socket read for the separator searches, and a
+//! reader nobody reads leaves the data in the kernel, where TCP flow control
+//! slows the sender down.
+//!
+//! **Cancellation.** Every method is cancel-safe: bytes move out of the
+//! buffer only in the poll that returns them, so a dropped `readline`,
+//! `readuntil` or `readexactly` leaves everything it had gathered in the
+//! buffer for the next call.
+//!
+//! **`readline` and the limit.** asyncio's `readline` drops an over-long
+//! line and raises `ValueError`; here it returns
+//! [`ReadError::LimitOverrun`] and keeps the bytes, like `readuntil`, so
+//! nothing is lost: take them with [`read`](StreamReader::read)`(e.consumed())`
+//! and carry on, or close the connection.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{ready, Context, Poll};
+
+use super::buffer::ByteBuf;
+use super::error::{IncompleteReadError, LimitOverrunError, ReadError};
+use super::lines::Lines;
+use crate::net::OwnedReadHalf;
+
+/// The default limit for separator searches: 64 KiB, as in asyncio.
+pub const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// The free space a socket read into the buffer gets at least, and at
+/// most: small enough that an idle connection's buffer stays small, large
+/// enough that a busy one needs few reads.
+const FILL_MIN: usize = 16 * 1024;
+const FILL_MAX: usize = 64 * 1024;
+
+/// The reading side of a stream connection (asyncio's `StreamReader`),
+/// from [`open_connection`](super::open_connection) or a
+/// [`start_server`](super::start_server) handler.
+///
+/// The reader keeps a buffer and reads from the socket only when a method
+/// needs more bytes than are buffered; separator searches
+/// ([`readuntil`](StreamReader::readuntil), [`readline`](StreamReader::readline))
+/// look at most [`limit`](StreamReader::limit) bytes ahead. Every method is
+/// cancel-safe: dropping its future loses no byte, because bytes leave the
+/// buffer only in the poll that returns them.
+///
+/// ```
+/// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let server = start_server(
+///         |_reader: StreamReader, mut writer: StreamWriter| async move {
+///             writer.write(b"HELO one\r\nrest").unwrap();
+///         },
+///         "127.0.0.1:0",
+///     )
+///     .await
+///     .unwrap();
+///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+///     assert_eq!(reader.readuntil(b"\r\n").await.unwrap(), b"HELO one\r\n");
+///     assert_eq!(reader.readexactly(2).await.unwrap(), b"re");
+///     assert_eq!(reader.read(100).await.unwrap(), b"st");
+///     assert_eq!(reader.read(100).await.unwrap(), b""); // end of stream
+///     assert!(reader.at_eof());
+/// });
+/// ```
+#[derive(Debug)]
+pub struct StreamReader {
+    half: OwnedReadHalf,
+    buf: ByteBuf,
+    eof: bool,
+    limit: usize,
+}
+
+impl StreamReader {
+    /// A reader over `half`, with the default limit ([`DEFAULT_LIMIT`]).
+    pub fn new(half: OwnedReadHalf) -> Self {
+        Self {
+            half,
+            buf: ByteBuf::new(),
+            eof: false,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// The most bytes `readuntil` and `readline` look through for their
+    /// separator.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Sets the limit of separator searches (asyncio's `limit=`). A limit
+    /// of 0 is refused, with an `InvalidInput` error, as in asyncio.
+    pub fn set_limit(&mut self, limit: usize) -> io::Result<()> {
+        if limit == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "StreamReader::set_limit(0): the limit must be at least 1 byte",
+            ));
+        }
+        self.limit = limit;
+        Ok(())
+    }
+
+    /// The bytes read from the socket and not yet returned by any method.
+    pub fn buffer(&self) -> &[u8] {
+        self.buf.as_slice()
+    }
+
+    /// Whether the peer closed its side and every byte has been read.
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.buf.is_empty()
+    }
+
+    /// Reads up to `n` bytes: what is buffered if anything is, otherwise
+    /// what one socket read brings (waiting for it). Empty at end of stream,
+    /// or when `n` is 0.
+    pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
+        let available = if self.buf.is_empty() {
+            FILL_MAX
+        } else {
+            self.buf.len()
+        };
+        let mut out = vec![0; n.min(available)];
+        let got = self.read_into(&mut out).await?;
+        out.truncate(got);
+        Ok(out)
+    }
+
+    /// Reads up to `buf.len()` bytes into `buf` and returns how many: the
+    /// buffered bytes first, otherwise one socket read straight into `buf`
+    /// (no copy through the buffer). `Ok(0)` at end of stream or for an
+    /// empty `buf`. This is `read` without the allocation, for bulk
+    /// transfers.
+    pub async fn read_into(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !self.buf.is_empty() {
+            let n = buf.len().min(self.buf.len());
+            buf[..n].copy_from_slice(&self.buf.as_slice()[..n]);
+            self.buf.consume(n);
+            return Ok(n);
+        }
+        if self.eof {
+            return Ok(0);
+        }
+        let n = self.half.read(buf).await?;
+        self.eof = n == 0;
+        Ok(n)
+    }
+
+    /// Reads until the peer closes its side and returns everything (asyncio's
+    /// `read(-1)`). The whole stream is held in memory.
+    pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
+        while !self.eof {
+            poll_fn(|cx| self.poll_fill(cx)).await?;
+        }
+        Ok(self.buf.take_all())
+    }
+
+    /// Reads exactly `n` bytes. If the stream ends first, the error is
+    /// [`ReadError::Incomplete`] and carries the bytes that arrived (they
+    /// are taken out of the reader).
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"\x00\x03abc").unwrap() },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     // A length-prefixed frame.
+    ///     let len = reader.readexactly(2).await.unwrap();
+    ///     let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+    ///     assert_eq!(reader.readexactly(len).await.unwrap(), b"abc");
+    ///     let err = reader.readexactly(1).await.unwrap_err();
+    ///     assert_eq!(err.partial(), Some(&b""[..]));
+    /// });
+    /// ```
+    pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, ReadError> {
+        while self.buf.len() < n {
+            if self.eof {
+                let partial = self.buf.take_all();
+                return Err(ReadError::Incomplete(IncompleteReadError::new(
+                    partial,
+                    Some(n),
+                )));
+            }
+            poll_fn(|cx| self.poll_fill(cx)).await?;
+        }
+        Ok(self.buf.take(n))
+    }
+
+    /// Reads up to and including `separator`.
+    ///
+    /// * The stream ends first: [`ReadError::Incomplete`] with every byte
+    ///   that was left (taken out of the reader).
+    /// * The separator does not start within [`limit`](StreamReader::limit)
+    ///   bytes: [`ReadError::LimitOverrun`], and nothing is consumed.
+    /// * An empty separator is refused with an `InvalidInput` error.
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"key: value\r\n\r\n").unwrap() },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     let headers = reader.readuntil(b"\r\n\r\n").await.unwrap();
+    ///     assert_eq!(headers, b"key: value\r\n\r\n");
+    /// });
+    /// ```
+    pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>, ReadError> {
+        let mut searched = 0;
+        poll_fn(|cx| self.poll_readuntil(cx, separator, &mut searched)).await
+    }
+
+    /// Reads one line, up to and including `\n`. At end of stream it
+    /// returns the last bytes without a newline, and then empty lines
+    /// (asyncio's `readline`).
+    ///
+    /// A line longer than the limit gives [`ReadError::LimitOverrun`] and,
+    /// unlike asyncio's `readline`, which drops it, stays in the reader:
+    /// take it with [`read`](StreamReader::read)`(e.consumed())` and carry
+    /// on, or close the connection.
+    pub async fn readline(&mut self) -> Result<Vec<u8>, ReadError> {
+        let mut searched = 0;
+        poll_fn(|cx| self.poll_readline(cx, &mut searched)).await
+    }
+
+    /// The lines of the stream, one by one, until end of stream: asyncio's
+    /// `async for line in reader`. See [`Lines`].
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"one\ntwo\nthree").unwrap() },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     let mut lines = reader.lines();
+    ///     let mut got = Vec::new();
+    ///     while let Some(line) = lines.next().await {
+    ///         got.push(line.unwrap());
+    ///     }
+    ///     assert_eq!(got, [&b"one\n"[..], b"two\n", b"three"]);
+    /// });
+    /// ```
+    pub fn lines(&mut self) -> Lines<'_> {
+        Lines::new(self)
+    }
+
+    /// The address of the peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.half.peer_addr()
+    }
+
+    /// The local address of this end.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.half.local_addr()
+    }
+
+    /// Reads once from the socket into the buffer; end of stream sets
+    /// `eof`.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let half = &mut self.half;
+        let n = ready!(self
+            .buf
+            .fill_with(FILL_MIN, FILL_MAX, |spare| half.poll_read(cx, spare)))?;
+        self.eof = n == 0;
+        Poll::Ready(Ok(()))
+    }
+
+    /// `readuntil` in poll form. `searched` is how far earlier polls of the
+    /// same call looked without finding the separator, so that each byte is
+    /// examined about once however many socket reads a line takes.
+    pub(super) fn poll_readuntil(
+        &mut self,
+        cx: &mut Context<'_>,
+        separator: &[u8],
+        searched: &mut usize,
+    ) -> Poll<Result<Vec<u8>, ReadError>> {
+        if separator.is_empty() {
+            return Poll::Ready(Err(ReadError::Io(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "readuntil: the separator is empty; it must be at least one byte",
+            ))));
+        }
+        loop {
+            let data = self.buf.as_slice();
+            if data.len() >= *searched + separator.len() {
+                if let Some(at) = find(&data[*searched..], separator) {
+                    let start = *searched + at;
+                    if start > self.limit {
+                        let overrun = LimitOverrunError::new(start, self.limit, true);
+                        return Poll::Ready(Err(ReadError::LimitOverrun(overrun)));
+                    }
+                    return Poll::Ready(Ok(self.buf.take(start + separator.len())));
+                }
+                // The separator may straddle the end: keep its length - 1
+                // last bytes for the next search.
+                *searched = data.len() + 1 - separator.len();
+                if *searched > self.limit {
+                    let overrun = LimitOverrunError::new(*searched, self.limit, false);
+                    return Poll::Ready(Err(ReadError::LimitOverrun(overrun)));
+                }
+            }
+            if self.eof {
+                let partial = self.buf.take_all();
+                return Poll::Ready(Err(ReadError::Incomplete(IncompleteReadError::new(
+                    partial, None,
+                ))));
+            }
+            ready!(self.poll_fill(cx))?;
+        }
+    }
+
+    /// `readline` in poll form; see [`poll_readuntil`](Self::poll_readuntil).
+    pub(super) fn poll_readline(
+        &mut self,
+        cx: &mut Context<'_>,
+        searched: &mut usize,
+    ) -> Poll<Result<Vec<u8>, ReadError>> {
+        self.poll_readuntil(cx, b"\n", searched)
+            .map(|line| match line {
+                Err(ReadError::Incomplete(e)) => Ok(e.into_partial()),
+                other => other,
+            })
+    }
+}
+
+/// The offset of the first occurrence of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    match needle {
+        [byte] => haystack.iter().position(|b| b == byte),
+        _ => haystack
+            .windows(needle.len())
+            .position(|window| window == needle),
+    }
+}

@@ -1,0 +1,445 @@
+//! [`StreamWriter`]: asyncio's `StreamWriter` over the write half of a TCP
+//! connection, with a write buffer, water marks and background flushing.
+//!
+//! `write` never waits. It sends straight to the kernel when nothing is
+//! queued before it, and queues what the kernel did not take. Queued bytes
+//! are sent by a small **flusher task**, spawned when bytes are first
+//! queued and ending when the queue is empty again. asyncio gets the same
+//! effect from a writer callback on its event loop; in weft a task is the
+//! only thing the loop polls. So bytes written without any `drain` still
+//! reach the peer, as long as the runtime runs.
+//!
+//! ```text
+//!   write(b) ── queue empty? ──yes──▶ send(b) ─▶ rest ─┐
+//!                  │no                                 ▼
+//!                  └──────────────────────────▶ queue ◀── flusher task: send when writable
+//!                                                 │
+//!                         size > high ─▶ paused ──┤── size ≤ low ─▶ resumed (wakes drain)
+//! ```
+//!
+//! **Back-pressure.** `drain` returns at once unless the writer is paused:
+//! paused when the queue grows above the high-water mark (64 KiB by
+//! default), resumed when the flusher brings it down to the low-water mark
+//! (16 KiB). A peer that stops reading fills the kernel's buffers, then the
+//! queue, and then `drain` waits: a writer that drains after its writes
+//! holds at most the high-water mark plus its last write. `drain` also
+//! spends one unit of the task's cooperative budget, so a write/drain loop
+//! against a fast peer still lets other tasks run.
+//!
+//! **Errors.** The first send error (a reset, a broken pipe) is kept: the
+//! queue is dropped and every later `write`, `drain` and `wait_closed` fails
+//! with that OS error.
+//!
+//! **Ending.** `write_eof` and `close` take effect once the queue is sent:
+//! then the writing side is shut down (the peer reads end of stream).
+//! `close` additionally marks the writer closed for `wait_closed`. The
+//! socket itself is closed when the [`StreamReader`](super::StreamReader)
+//! is dropped too: in asyncio one transport serves both, here each side
+//! holds the socket. Dropping a writer without closing it works like
+//! `write_eof`: the flusher, if running, sends what is queued first. (A
+//! peer that never reads then keeps that connection open until it resets
+//! or the runtime shuts down.)
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll, Waker};
+
+use super::buffer::ByteBuf;
+use crate::coop;
+use crate::net::OwnedWriteHalf;
+
+/// The default high-water mark: 64 KiB, as in asyncio.
+pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
+
+/// The default low-water mark: 16 KiB, as in asyncio.
+pub const DEFAULT_LOW_WATER: usize = 16 * 1024;
+
+/// The writing side of a stream connection (asyncio's `StreamWriter`), from
+/// [`open_connection`](super::open_connection) or a
+/// [`start_server`](super::start_server) handler.
+///
+/// [`write`](StreamWriter::write) never waits: it sends at once what the
+/// kernel takes and queues the rest, which a small background task (one
+/// per writer, alive only while bytes are queued) sends as the socket
+/// allows. Bytes written are therefore sent even if nobody awaits
+/// [`drain`](StreamWriter::drain), and even after the writer is dropped.
+/// `drain` is the back-pressure: it waits while the queue is above the
+/// high-water mark (64 KiB), until it is down to the low-water mark
+/// (16 KiB). After a send error (the peer reset the connection), `write`,
+/// `drain` and `wait_closed` fail with that OS error.
+///
+/// ```
+/// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let server = start_server(
+///         |mut reader: StreamReader, mut writer: StreamWriter| async move {
+///             let request = reader.read_to_end().await.unwrap();
+///             writer.write(&request).unwrap();
+///             writer.close();
+///             writer.wait_closed().await.unwrap();
+///         },
+///         "127.0.0.1:0",
+///     )
+///     .await
+///     .unwrap();
+///     let (mut reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
+///     for _ in 0..1000 {
+///         writer.write(b"0123456789").unwrap(); // never waits
+///         writer.drain().await.unwrap(); // waits only above the high-water mark
+///     }
+///     writer.write_eof().unwrap();
+///     assert_eq!(reader.read_to_end().await.unwrap().len(), 10_000);
+/// });
+/// ```
+pub struct StreamWriter {
+    state: Rc<WriteState>,
+}
+
+/// What the owner asked of the end of the writing side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Open,
+    /// `write_eof`: shut down the writing side once the queue is sent.
+    Eof,
+    /// `close`: the same, and report closed to `wait_closed`.
+    Close,
+}
+
+/// What a writer shares with its flusher task.
+struct WriteState {
+    half: RefCell<OwnedWriteHalf>,
+    queue: RefCell<ByteBuf>,
+    high: Cell<usize>,
+    low: Cell<usize>,
+    /// Set when the queue grew above `high`, cleared when it fell to `low`.
+    paused: Cell<bool>,
+    /// A flusher task is running; true exactly while the queue is not
+    /// empty (and no error happened).
+    flushing: Cell<bool>,
+    ending: Cell<Ending>,
+    /// The writing side was shut down.
+    shut_down: Cell<bool>,
+    /// The first send error; the connection is unusable after it.
+    error: RefCell<Option<io::Error>>,
+    /// The owner's task waiting in `drain` or `wait_closed` (the writer is
+    /// `&mut` in both, so there is at most one).
+    waiter: RefCell<Option<Waker>>,
+}
+
+impl StreamWriter {
+    /// A writer over `half`, with the default water marks.
+    pub fn new(half: OwnedWriteHalf) -> Self {
+        Self {
+            state: Rc::new(WriteState {
+                half: RefCell::new(half),
+                queue: RefCell::new(ByteBuf::new()),
+                high: Cell::new(DEFAULT_HIGH_WATER),
+                low: Cell::new(DEFAULT_LOW_WATER),
+                paused: Cell::new(false),
+                flushing: Cell::new(false),
+                ending: Cell::new(Ending::Open),
+                shut_down: Cell::new(false),
+                error: RefCell::new(None),
+                waiter: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// Queues `data` for sending and returns at once; it never waits. Await
+    /// [`drain`](StreamWriter::drain) after writing to respect back-pressure.
+    ///
+    /// Fails with the connection's error after a send failed, and with a
+    /// `BrokenPipe` error after [`write_eof`](StreamWriter::write_eof) or
+    /// [`close`](StreamWriter::close); `data` is then not queued.
+    ///
+    /// # Panics
+    ///
+    /// Outside a weft runtime, when bytes have to be queued (the flusher is
+    /// a task).
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let state = &self.state;
+        if let Some(e) = state.error() {
+            return Err(e);
+        }
+        if state.ending.get() != Ending::Open {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!(
+                    "StreamWriter::write of {} bytes after write_eof() or close(): the writing side is shut",
+                    data.len()
+                ),
+            ));
+        }
+        let mut rest = data;
+        if state.queue.borrow().is_empty() && !data.is_empty() {
+            // Nothing queued before these bytes: try the kernel first.
+            match state.half.borrow().try_write(data) {
+                Ok(n) => rest = &data[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => {
+                    state.fail(copy_error(&e));
+                    return Err(e);
+                }
+            }
+        }
+        if !rest.is_empty() {
+            state.queue.borrow_mut().push(rest);
+            state.update_pause();
+            WriteState::start_flusher(state);
+        }
+        Ok(())
+    }
+
+    /// Writes each buffer in turn (asyncio's `writelines`).
+    pub fn writelines<I>(&mut self, buffers: I) -> io::Result<()>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        buffers.into_iter().try_for_each(|b| self.write(b.as_ref()))
+    }
+
+    /// Waits while the writer is paused: from the moment the queue grows
+    /// above the high-water mark until it falls to the low-water mark.
+    /// Returns at once otherwise. Fails with the connection's error once a
+    /// send failed. Cancel-safe.
+    pub async fn drain(&mut self) -> io::Result<()> {
+        let state = &self.state;
+        poll_fn(|cx| {
+            ready!(coop::poll_proceed(cx));
+            if let Some(e) = state.error() {
+                return Poll::Ready(Err(e));
+            }
+            if !state.paused.get() {
+                return Poll::Ready(Ok(()));
+            }
+            state.wait(cx);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Shuts down the writing side once the queued bytes are sent: the peer
+    /// reads end of stream, and this connection can still read (a TCP
+    /// half-close). Later writes fail. Doing it twice, or after `close`,
+    /// does nothing.
+    pub fn write_eof(&mut self) -> io::Result<()> {
+        if let Some(e) = self.state.error() {
+            return Err(e);
+        }
+        if self.state.ending.get() == Ending::Open {
+            self.state.ending.set(Ending::Eof);
+            self.state.finish_if_flushed();
+        }
+        Ok(())
+    }
+
+    /// Closes the writer: no more writes; the queued bytes are sent in the
+    /// background, then the writing side is shut down. Await
+    /// [`wait_closed`](StreamWriter::wait_closed) to know when that is done.
+    pub fn close(&mut self) {
+        if self.state.ending.get() != Ending::Close {
+            self.state.ending.set(Ending::Close);
+            self.state.finish_if_flushed();
+        }
+    }
+
+    /// Waits until [`close`](StreamWriter::close) has finished: the queue
+    /// is sent and the writing side is shut down. Fails with the
+    /// connection's error if a send failed (even without `close`). Without
+    /// `close` and without an error it waits forever, as in asyncio.
+    /// Cancel-safe.
+    pub async fn wait_closed(&mut self) -> io::Result<()> {
+        let state = &self.state;
+        poll_fn(|cx| {
+            if let Some(e) = state.error() {
+                return Poll::Ready(Err(e));
+            }
+            if state.ending.get() == Ending::Close && state.shut_down.get() {
+                return Poll::Ready(Ok(()));
+            }
+            state.wait(cx);
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Whether the writer is closed or closing: `close` was called, or a
+    /// send failed.
+    pub fn is_closing(&self) -> bool {
+        self.state.ending.get() == Ending::Close || self.state.error.borrow().is_some()
+    }
+
+    /// Bytes queued and not yet taken by the kernel (asyncio's
+    /// `transport.get_write_buffer_size()`).
+    pub fn write_buffer_size(&self) -> usize {
+        self.state.queue.borrow().len()
+    }
+
+    /// The high- and low-water marks, in bytes.
+    pub fn write_buffer_limits(&self) -> (usize, usize) {
+        (self.state.high.get(), self.state.low.get())
+    }
+
+    /// Sets the high- and low-water marks (asyncio's
+    /// `transport.set_write_buffer_limits`). `low` above `high` is refused
+    /// with an `InvalidInput` error naming both.
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(|_: StreamReader, _: StreamWriter| async {}, "127.0.0.1:0")
+    ///         .await
+    ///         .unwrap();
+    ///     let (_reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     writer.set_write_buffer_limits(1 << 20, 256 << 10).unwrap();
+    ///     assert_eq!(writer.write_buffer_limits(), (1 << 20, 256 << 10));
+    ///     let err = writer.set_write_buffer_limits(10, 20).unwrap_err();
+    ///     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    /// });
+    /// ```
+    pub fn set_write_buffer_limits(&mut self, high: usize, low: usize) -> io::Result<()> {
+        if low > high {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("set_write_buffer_limits: low ({low}) must not exceed high ({high})"),
+            ));
+        }
+        self.state.high.set(high);
+        self.state.low.set(low);
+        self.state.update_pause();
+        Ok(())
+    }
+
+    /// The address of the peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.state.half.borrow().peer_addr()
+    }
+
+    /// The local address of this end.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.state.half.borrow().local_addr()
+    }
+}
+
+impl fmt::Debug for StreamWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = &self.state;
+        f.debug_struct("StreamWriter")
+            .field("queued", &state.queue.borrow().len())
+            .field("high", &state.high.get())
+            .field("low", &state.low.get())
+            .field("paused", &state.paused.get())
+            .field("ending", &state.ending.get())
+            .field("error", &*state.error.borrow())
+            .finish()
+    }
+}
+
+impl WriteState {
+    /// A copy of the connection's error, if a send failed.
+    fn error(&self) -> Option<io::Error> {
+        self.error.borrow().as_ref().map(copy_error)
+    }
+
+    /// Records the first send error: the queue is dropped (nothing more
+    /// can be sent) and the owner is woken to see the error.
+    fn fail(&self, e: io::Error) {
+        self.error.borrow_mut().get_or_insert(e);
+        *self.queue.borrow_mut() = ByteBuf::new();
+        self.paused.set(false);
+        self.wake_owner();
+    }
+
+    fn wait(&self, cx: &mut Context<'_>) {
+        let mut waiter = self.waiter.borrow_mut();
+        match &*waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *waiter = Some(cx.waker().clone()),
+        }
+    }
+
+    fn wake_owner(&self) {
+        // Taken out first: waking runs no code here (it only queues the
+        // task), but the borrow should not outlive the slot's use.
+        let waiter = self.waiter.borrow_mut().take();
+        if let Some(waker) = waiter {
+            waker.wake();
+        }
+    }
+
+    /// Pauses above the high-water mark, resumes at the low-water mark.
+    fn update_pause(&self) {
+        let queued = self.queue.borrow().len();
+        if queued > self.high.get() {
+            self.paused.set(true);
+        } else if self.paused.get() && queued <= self.low.get() {
+            self.paused.set(false);
+            self.wake_owner();
+        }
+    }
+
+    fn start_flusher(state: &Rc<Self>) {
+        if !state.flushing.replace(true) {
+            let state = state.clone();
+            crate::spawn(async move { poll_fn(|cx| state.poll_flush(cx)).await });
+        }
+    }
+
+    /// The flusher task: sends the queue as the socket allows, then carries
+    /// out a pending `write_eof` or `close`, and ends.
+    fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let sent = {
+                let queue = self.queue.borrow();
+                if queue.is_empty() {
+                    break;
+                }
+                ready!(self.half.borrow_mut().poll_write(cx, queue.as_slice()))
+            };
+            match sent {
+                Ok(0) => self.fail(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the socket accepted 0 bytes of a non-empty write",
+                )),
+                Ok(n) => {
+                    self.queue.borrow_mut().consume(n);
+                    self.update_pause();
+                }
+                Err(e) => self.fail(e),
+            }
+        }
+        self.flushing.set(false);
+        self.finish_if_flushed();
+        Poll::Ready(())
+    }
+
+    /// Shuts the writing side down if `write_eof` or `close` asked for it
+    /// and nothing is left to send.
+    fn finish_if_flushed(&self) {
+        let wanted = self.ending.get() != Ending::Open;
+        if !wanted || self.shut_down.get() || self.flushing.get() || self.error.borrow().is_some() {
+            return;
+        }
+        self.shut_down.set(true);
+        // Fails only if the connection is already gone (the peer reset it):
+        // then there is nobody left to tell, and `close` is done either way.
+        let _ = self.half.borrow().shutdown();
+        self.wake_owner();
+    }
+}
+
+/// `io::Error` is not `Clone`; an OS error is rebuilt from its code (same
+/// kind, same message), any other from its kind and text.
+fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}
