@@ -15,6 +15,12 @@
 //! assert_eq!(counter.count(), 0);
 //! ```
 
+/// The README's Rust examples, compiled and run as doctests so that the
+/// front page cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
