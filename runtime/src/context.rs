@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::core::Core;
-use crate::task::TaskHeader;
+use crate::core::{Core, Shared};
+use crate::task::TaskRef;
 use crate::time::TimeDriver;
 
 thread_local! {
@@ -80,13 +80,13 @@ pub(crate) fn time_driver() -> Rc<TimeDriver> {
     current("polling a timer").time.clone()
 }
 
-/// Pushes `task` on this thread's run queue if it belongs to the runtime
-/// running here; returns `false` (and does nothing) otherwise.
-pub(crate) fn push_local(task: &Arc<TaskHeader>) -> bool {
+/// Pushes `task` on this thread's run queue if its runtime (`owner`) is the
+/// one running here; returns `false` (and does nothing) otherwise.
+pub(crate) fn push_local(owner: &Arc<Shared>, task: TaskRef) -> bool {
     CURRENT
         .try_with(|current| match &*current.borrow() {
-            Some(core) if Arc::ptr_eq(&core.shared, &task.shared) => {
-                core.push_local(task.clone());
+            Some(core) if Arc::ptr_eq(&core.shared, owner) => {
+                core.push_local(task);
                 true
             }
             _ => false,

@@ -40,7 +40,7 @@ use crate::join::{JoinCell, JoinHandle};
 use crate::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 use crate::reactor::Reactor;
 use crate::remote::{RemoteQueue, Unpark};
-use crate::task::{run_to_completion, TaskHeader, TaskId, TaskSlot, MAIN_KEY};
+use crate::task::{run_to_completion, Runnable, TaskHeader, TaskId, TaskRef, TaskSlot, MAIN_KEY};
 use crate::time::TimeDriver;
 
 /// How many tasks run between two looks at the reactor and the timers.
@@ -49,7 +49,7 @@ const EVENT_INTERVAL: u32 = 61;
 /// The part of a runtime that other threads may touch: where remote wakes
 /// are queued, and the `mio::Waker` that rouses the loop.
 pub(crate) struct Shared {
-    remote: RemoteQueue<Arc<TaskHeader>, mio::Waker>,
+    remote: RemoteQueue<TaskRef, mio::Waker>,
 }
 
 impl Unpark for mio::Waker {
@@ -61,7 +61,7 @@ impl Unpark for mio::Waker {
 }
 
 impl Shared {
-    pub(crate) fn push_remote(&self, task: Arc<TaskHeader>) {
+    pub(crate) fn push_remote(&self, task: TaskRef) {
         self.remote.push(task);
     }
 
@@ -97,7 +97,7 @@ fn bump(counter: &Cell<u64>, by: u64) {
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     tasks: RefCell<Slab<TaskSlot>>,
-    run_queue: RefCell<VecDeque<Arc<TaskHeader>>>,
+    run_queue: RefCell<VecDeque<TaskRef>>,
     pub(crate) time: Rc<TimeDriver>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) blocking: BlockingPool,
@@ -136,7 +136,7 @@ impl Core {
     }
 
     /// A local wake: the task goes to the back of the run queue.
-    pub(crate) fn push_local(&self, task: Arc<TaskHeader>) {
+    pub(crate) fn push_local(&self, task: TaskRef) {
         bump(&self.counters.local_wakes, 1);
         self.run_queue.borrow_mut().push_back(task);
     }
@@ -154,7 +154,10 @@ impl Core {
             let header = Arc::new(TaskHeader::new(id, entry.key(), self.shared.clone()));
             entry.insert(TaskSlot {
                 header: header.clone(),
-                future: Some(Box::pin(run_to_completion(fut, cell.clone(), id))),
+                runnable: Some(Runnable {
+                    future: Box::pin(run_to_completion(fut, cell.clone(), id)),
+                    waker: Waker::from(header.clone()),
+                }),
                 name,
                 polls: 0,
             });
@@ -181,17 +184,17 @@ impl Core {
                 let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                     break;
                 };
-                if Arc::ptr_eq(&task, &main) {
+                if task.key != MAIN_KEY {
+                    self.run_task(task);
+                } else if task.id == main.id {
                     main.clear_scheduled();
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
                         return out;
                     }
-                } else if task.key != MAIN_KEY {
-                    self.run_task(task);
                 }
-                // Any other MAIN_KEY header is a stale wake of an earlier
+                // Any other MAIN_KEY entry is a stale wake of an earlier
                 // block_on's future: nothing to run.
             }
             self.drain_remote();
@@ -205,18 +208,18 @@ impl Core {
     }
 
     /// Polls one task, or drops it if it was aborted.
-    fn run_task(&self, task: Arc<TaskHeader>) {
-        task.clear_scheduled();
+    fn run_task(&self, task: TaskRef) {
         let mut tasks = self.tasks.borrow_mut();
         let Some(slot) = tasks
             .get_mut(task.key)
-            .filter(|slot| Arc::ptr_eq(&slot.header, &task))
+            .filter(|slot| slot.header.id == task.id)
         else {
             // A wake for a task that already ended (its slot was freed,
             // maybe reused): nothing to do.
             return;
         };
-        if task.is_aborted() {
+        slot.header.clear_scheduled();
+        if slot.header.is_aborted() {
             let slot = tasks.remove(task.key);
             drop(tasks);
             // Dropped outside the slab's borrow: the future's destructors
@@ -224,36 +227,35 @@ impl Core {
             drop(slot);
             return;
         }
-        let Some(mut future) = slot.future.take() else {
+        let Some(mut runnable) = slot.runnable.take() else {
             return;
         };
         slot.polls += 1;
         drop(tasks);
 
         bump(&self.counters.polls, 1);
-        let waker = Waker::from(task.clone());
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(&runnable.waker);
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
-        let poll = future.as_mut().poll(&mut cx);
+        let poll = runnable.future.as_mut().poll(&mut cx);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
-            self.warn_if_slow(&task, started.elapsed(), threshold);
+            self.warn_if_slow(task, started.elapsed(), threshold);
         }
         match poll {
             Poll::Ready(()) => {
                 let slot = self.tasks.borrow_mut().remove(task.key);
-                drop((slot, future));
+                drop((slot, runnable));
             }
             Poll::Pending => {
                 if let Some(slot) = self.tasks.borrow_mut().get_mut(task.key) {
-                    slot.future = Some(future);
+                    slot.runnable = Some(runnable);
                 }
             }
         }
     }
 
     /// asyncio's debug mode: name the task that blocked the loop.
-    fn warn_if_slow(&self, task: &TaskHeader, took: Duration, threshold: Duration) {
+    fn warn_if_slow(&self, task: TaskRef, took: Duration, threshold: Duration) {
         if took <= threshold {
             return;
         }
@@ -334,7 +336,7 @@ impl Core {
             .map(|(_, slot)| TaskSnapshot {
                 id: slot.header.id,
                 name: slot.name.clone(),
-                state: if slot.future.is_none() {
+                state: if slot.runnable.is_none() {
                     TaskState::Running
                 } else if slot.header.is_scheduled() {
                     TaskState::Scheduled
@@ -354,7 +356,7 @@ impl Core {
                 .tasks
                 .borrow_mut()
                 .drain()
-                .filter_map(|slot| slot.future)
+                .filter_map(|slot| slot.runnable)
                 .collect();
             if futures.is_empty() {
                 break;

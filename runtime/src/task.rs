@@ -6,6 +6,11 @@
 //! the task's waker. The future itself lives in the slab, on the runtime's
 //! thread only, so it does not need to be `Send`.
 //!
+//! Run queues hold a [`TaskRef`]: the slot and the id, two plain integers.
+//! Queuing a task therefore touches no reference count, and a wake that
+//! arrives after the task ended (its slot maybe reused by another task) is
+//! recognised by the id and ignored.
+//!
 //! Waking a task (see [`TaskHeader::schedule`]):
 //!
 //! ```text
@@ -30,8 +35,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
 use std::task::Wake;
+use std::task::{Poll, Waker};
 
 use crate::context;
 use crate::core::Shared;
@@ -57,6 +62,13 @@ impl fmt::Display for TaskId {
 
 /// The slab key of `block_on`'s own future, which is not stored in the slab.
 pub(crate) const MAIN_KEY: usize = usize::MAX;
+
+/// What a run queue holds: which slot to poll, and which task must be in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskRef {
+    pub(crate) key: usize,
+    pub(crate) id: TaskId,
+}
 
 /// The thread-safe part of a task: enough to find it and to schedule it.
 pub(crate) struct TaskHeader {
@@ -85,8 +97,12 @@ impl TaskHeader {
         if self.scheduled.swap(true, Ordering::AcqRel) {
             return;
         }
-        if !context::push_local(self) {
-            self.shared.push_remote(self.clone());
+        let task = TaskRef {
+            key: self.key,
+            id: self.id,
+        };
+        if !context::push_local(&self.shared, task) {
+            self.shared.push_remote(task);
         }
     }
 
@@ -170,9 +186,16 @@ impl<T> Drop for CancelledOnDrop<T> {
 /// What the runtime's slab holds for each live task.
 pub(crate) struct TaskSlot {
     pub(crate) header: Arc<TaskHeader>,
-    /// `None` while the task is being polled: the future is moved out of the
-    /// slab for the poll, so the task may spawn or abort others meanwhile.
-    pub(crate) future: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    /// `None` while the task is being polled: the future and its waker are
+    /// moved out of the slab for the poll (a move, no reference counting),
+    /// so the task may spawn or abort others meanwhile.
+    pub(crate) runnable: Option<Runnable>,
     pub(crate) name: Option<Arc<str>>,
     pub(crate) polls: u64,
+}
+
+/// A task's future and the waker it is polled with, made once at spawn.
+pub(crate) struct Runnable {
+    pub(crate) future: Pin<Box<dyn Future<Output = ()>>>,
+    pub(crate) waker: Waker,
 }
