@@ -219,6 +219,7 @@ pub(crate) struct WakeList {
 
 impl WakeList {
     /// An empty list; it does not allocate.
+    #[inline]
     pub(crate) fn new() -> Self {
         Self {
             inline: [const { None }; INLINE_WAKERS],
@@ -228,6 +229,7 @@ impl WakeList {
     }
 
     /// Adds a waker to wake later.
+    #[inline]
     pub(crate) fn push(&mut self, waker: Waker) {
         match self.inline.get_mut(self.inline_len) {
             Some(slot) => {
@@ -239,15 +241,19 @@ impl WakeList {
     }
 
     /// Wakes every gathered waker, in the order they were pushed.
-    pub(crate) fn wake_all(self) {
-        let Self {
-            inline, spilled, ..
-        } = self;
-        inline
-            .into_iter()
-            .flatten()
-            .chain(spilled)
-            .for_each(Waker::wake);
+    ///
+    /// Most calls wake zero or one waker, so this touches only the slots in
+    /// use; inlined, it also spares moving the whole list around.
+    #[inline]
+    pub(crate) fn wake_all(mut self) {
+        for slot in &mut self.inline[..self.inline_len] {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        for waker in std::mem::take(&mut self.spilled) {
+            waker.wake();
+        }
     }
 }
 
