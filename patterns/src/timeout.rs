@@ -56,7 +56,8 @@ use weft_runtime::time::{self, Elapsed};
 
 /// Runs `work` for at most `duration`; if it has not finished by then, drops
 /// it and resolves to `fallback(elapsed).await` instead (see the module
-/// docs). The deadline is taken when this function is called.
+/// docs). As with `time::timeout` (and asyncio's `wait_for`), the clock
+/// starts at the first poll that finds the work pending.
 ///
 /// A fallback that is a plain value can be written `|_| async { value }`
 /// or `|_| std::future::ready(value)`. The work's own output, an error
@@ -83,8 +84,6 @@ where
     G: FnOnce(Elapsed) -> Fb,
     Fb: IntoFuture<Output = W::Output>,
 {
-    // Not an `async fn`: `time::timeout` must read the clock now, when the
-    // caller asks, not at the first poll.
     with_fallback(time::timeout(duration, work), fallback)
 }
 

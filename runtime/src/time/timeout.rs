@@ -11,7 +11,7 @@
 //! ```
 //!
 //! The inner future goes first, so a future that is ready at once never
-//! touches the timing wheel (the sleep is registered lazily), and a value
+//! reads the clock nor touches the timing wheel, and a value
 //! that is ready at the deadline is returned rather than lost. On expiry the
 //! inner future is dropped right away, as asyncio cancels the awaitable; on
 //! success the timer leaves the wheel right away. Dropping the `Timeout`
@@ -30,8 +30,11 @@ use super::sleep::{sleep_until, Sleep};
 /// Runs `future` for at most `duration` (asyncio's `wait_for`): resolves to
 /// `Ok(output)` if it completes in time, or `Err(Elapsed)` after dropping it.
 ///
-/// The deadline is taken when `timeout` is called; see [`sleep`](crate::sleep)
-/// for the clock and the rounding.
+/// As with asyncio's `wait_for` (a coroutine that starts timing when it is
+/// awaited), the clock starts at the first poll, and only if the inner
+/// future is not ready at once: a ready future costs no clock read at all.
+/// For a fixed instant, use [`timeout_at`]. See [`sleep`](crate::sleep) for
+/// the clock and the rounding.
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,7 +55,11 @@ use super::sleep::{sleep_until, Sleep};
 ///
 /// Awaiting the `Timeout` outside a weft runtime panics.
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
-    timeout_at(super::deadline_after(super::now(), duration), future)
+    Timeout {
+        future: Some(future.into_future()),
+        limit: Limit::After(duration),
+        sleep: None,
+    }
 }
 
 /// Runs `future` until the runtime's clock reaches `deadline`; see
@@ -77,7 +84,8 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: Some(future.into_future()),
-        sleep: sleep_until(deadline),
+        limit: Limit::At(deadline),
+        sleep: None,
     }
 }
 
@@ -89,22 +97,42 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 ///
 /// weft_runtime::run(async {
 ///     let guarded = time::timeout(Duration::from_secs(5), async { "done" });
-///     let deadline = guarded.deadline();
-///     assert!(deadline > time::now());
+///     // The clock starts at the first poll that finds the work pending.
+///     assert_eq!(guarded.deadline(), None);
 ///     assert_eq!(guarded.await, Ok("done"));
+///
+///     let at = time::now() + Duration::from_secs(5);
+///     assert_eq!(time::timeout_at(at, async {}).deadline(), Some(at));
 /// });
 /// ```
 pub struct Timeout<F> {
     /// `None` once the `Timeout` has completed: the inner future is dropped
     /// as soon as the outcome is known.
     future: Option<F>,
-    sleep: Sleep,
+    limit: Limit,
+    /// Made at the first poll that finds the inner future pending.
+    sleep: Option<Sleep>,
+}
+
+/// When a [`Timeout`] gives up.
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    /// This long after the first poll that found the inner future pending.
+    After(Duration),
+    /// At this instant.
+    At(Instant),
 }
 
 impl<F> Timeout<F> {
-    /// The instant at which the inner future is given up.
-    pub fn deadline(&self) -> Instant {
-        self.sleep.deadline()
+    /// The instant at which the inner future is given up: known from the
+    /// start for [`timeout_at`], and from the first poll that found the
+    /// inner future pending for [`timeout`] (`None` before).
+    pub fn deadline(&self) -> Option<Instant> {
+        match (&self.sleep, self.limit) {
+            (Some(sleep), _) => Some(sleep.deadline()),
+            (None, Limit::At(deadline)) => Some(deadline),
+            (None, Limit::After(_)) => None,
+        }
     }
 }
 
@@ -126,20 +154,31 @@ impl<F: Future> Future for Timeout<F> {
         // SAFETY: `future` is structurally pinned: it is only ever used
         // through the `Pin` made here (polled, or dropped in place by
         // `Pin::set`), never moved out, and `Timeout` has no `Drop` impl that
-        // could move it. `sleep` is not pinned (`Sleep` is `Unpin`), so a
-        // plain `&mut` to it is fine.
-        let (mut future, sleep) = unsafe {
+        // could move it. `limit` and `sleep` are not pinned (`Sleep` is
+        // `Unpin`), so plain references to them are fine.
+        let (mut future, limit, sleep) = unsafe {
             let this = self.get_unchecked_mut();
-            (Pin::new_unchecked(&mut this.future), &mut this.sleep)
+            (
+                Pin::new_unchecked(&mut this.future),
+                &this.limit,
+                &mut this.sleep,
+            )
         };
         let Some(inner) = future.as_mut().as_pin_mut() else {
             panic!("`Timeout` polled after it completed");
         };
         if let Poll::Ready(output) = inner.poll(cx) {
             future.set(None);
-            sleep.cancel();
+            if let Some(sleep) = sleep {
+                sleep.cancel();
+            }
             return Poll::Ready(Ok(output));
         }
+        let limit = *limit;
+        let sleep = sleep.get_or_insert_with(|| match limit {
+            Limit::At(deadline) => sleep_until(deadline),
+            Limit::After(duration) => sleep_until(super::deadline_after(super::now(), duration)),
+        });
         if Pin::new(&mut *sleep).poll(cx).is_ready() {
             future.set(None);
             return Poll::Ready(Err(Elapsed {
