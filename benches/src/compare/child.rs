@@ -1,0 +1,179 @@
+//! Child processes of the compare binary.
+//!
+//! Some figures must come from a process of their own: a peak resident set
+//! never goes down, so two runtimes measured in one process would share a
+//! high-water mark; a server's CPU time and system calls are only its own
+//! if nothing else runs in its process. The compare binary therefore runs
+//! itself again with [`CHILD_FLAG`], a child kind, a runtime name and a
+//! size:
+//!
+//! ```text
+//!   compare                                       (parent: drives, reports)
+//!     ├─ compare --child timers weft 100000        → "elapsed_ns=… peak_rss=…"
+//!     ├─ compare --child timeouts-memory tokio 1000000
+//!     └─ compare --child echo-server smol 0        → "port=…", then serves
+//! ```
+//!
+//! A child answers with one line of `key=value` fields on stdout; a
+//! verification failure makes it exit non-zero with the reason on stderr.
+//! The parent bounds every child in time and kills one that overstays.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::runtimes::{BenchRuntime, Smol, Tokio, Weft};
+
+use super::{echo, timers};
+
+/// The first argument that makes the compare binary a child.
+pub const CHILD_FLAG: &str = "--child";
+
+/// The runtimes a child can be asked for, by the names the report prints.
+pub(crate) const RUNTIMES: [&str; 3] = [Weft::NAME, Tokio::NAME, Smol::NAME];
+
+/// A child's answer: its `key=value` fields.
+#[derive(Debug, Default)]
+pub(crate) struct Fields(HashMap<String, String>);
+
+impl Fields {
+    /// Parses `key=value` pairs separated by spaces.
+    pub(crate) fn parse(line: &str) -> Self {
+        Self(
+            line.split_whitespace()
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The field `key` as a number.
+    pub(crate) fn number(&self, key: &str) -> Result<f64, String> {
+        self.0
+            .get(key)
+            .ok_or_else(|| format!("the child's answer has no field {key}"))?
+            .parse()
+            .map_err(|_| format!("the child's field {key} is not a number"))
+    }
+}
+
+/// Runs `compare --child <args>` to completion within `limit` and returns
+/// the fields of its last stdout line.
+pub(crate) fn run_child(args: &[String], limit: Duration) -> Result<Fields, String> {
+    let mut child = spawn_child(args, Stdio::null())?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    // Read on a thread so that a child writing more than a pipe holds
+    // cannot block while the parent waits for it to exit.
+    let reader = thread::spawn(move || {
+        let mut text = String::new();
+        BufReader::new(stdout)
+            .read_to_string(&mut text)
+            .map(|_| text)
+    });
+    let status = wait_bounded(&mut child, limit, args)?;
+    let text = reader
+        .join()
+        .expect("the reader thread does not panic")
+        .map_err(|e| format!("reading the child's answer: {e}"))?;
+    if !status.success() {
+        return Err(format!("child {} failed ({status})", args.join(" ")));
+    }
+    let last = text.lines().last().unwrap_or_default();
+    Ok(Fields::parse(last))
+}
+
+/// Starts `compare --child <args>` with piped stdout and `stdin` as its
+/// standard input.
+pub(crate) fn spawn_child(args: &[String], stdin: Stdio) -> Result<Child, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("finding the compare binary: {e}"))?;
+    Command::new(exe)
+        .arg(CHILD_FLAG)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("starting child {}: {e}", args.join(" ")))
+}
+
+/// Reads the first stdout line of a running child as fields, without
+/// waiting for it to exit.
+pub(crate) fn first_line(child: &mut Child) -> Result<Fields, String> {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the child's first line: {e}"))?;
+    Ok(Fields::parse(&line))
+}
+
+/// Waits for `child` to exit, killing it if `limit` passes first.
+pub(crate) fn wait_bounded(
+    child: &mut Child,
+    limit: Duration,
+    args: &[String],
+) -> Result<std::process::ExitStatus, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            // Our own child, by its handle: nothing else is touched.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "child {} did not finish within {limit:?}",
+                args.join(" ")
+            ));
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The child side: runs what `args` (after [`CHILD_FLAG`]) asks for and
+/// prints the answer.
+pub(crate) fn child_main(args: &[String]) -> ExitCode {
+    let outcome = match args {
+        [kind, runtime, size] => {
+            let size: u64 = match size.parse() {
+                Ok(size) => size,
+                Err(_) => return usage(args),
+            };
+            match (kind.as_str(), runtime.as_str()) {
+                ("timers", "weft") => timers::timers_child::<Weft>(size),
+                ("timers", "tokio") => timers::timers_child::<Tokio>(size),
+                ("timers", "smol") => timers::timers_child::<Smol>(size),
+                ("timeouts-memory", "weft") => timers::timeouts_memory_child::<Weft>(size),
+                ("timeouts-memory", "tokio") => timers::timeouts_memory_child::<Tokio>(size),
+                ("timeouts-memory", "smol") => timers::timeouts_memory_child::<Smol>(size),
+                ("echo-server", "weft") => echo::serve::<echo::WeftServer>(),
+                ("echo-server", "tokio") => echo::serve::<echo::TokioServer>(),
+                ("echo-server", "smol") => echo::serve::<echo::SmolServer>(),
+                _ => return usage(args),
+            }
+        }
+        _ => return usage(args),
+    };
+    match outcome {
+        Ok(answer) => {
+            println!("{answer}");
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!("error: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage(args: &[String]) -> ExitCode {
+    eprintln!(
+        "error: unknown child request {:?}; expected: {CHILD_FLAG} \
+         timers|timeouts-memory|echo-server weft|tokio|smol <size>",
+        args
+    );
+    ExitCode::FAILURE
+}
