@@ -22,7 +22,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -30,8 +30,8 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use crate::core::Shared;
-use crate::join::{Abort, JoinCell, JoinError, JoinHandle};
-use crate::task::{CancelledOnDrop, TaskId};
+use crate::join::{JoinCell, JoinError, JoinHandle, SkipFlag};
+use crate::task::TaskId;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -59,12 +59,17 @@ struct PoolState {
     shutdown: bool,
 }
 
-/// Lets `JoinHandle::abort` skip a job that has not started.
-struct JobAbort(AtomicBool);
+/// Reports "cancelled" when a job is dropped without running (aborted, or
+/// the pool shut down); a no-op after the job recorded its outcome, since a
+/// [`JoinCell`] keeps its first outcome.
+struct CancelledOnDrop<T> {
+    cell: Arc<JoinCell<T>>,
+    id: TaskId,
+}
 
-impl Abort for JobAbort {
-    fn abort(self: Arc<Self>) {
-        self.0.store(true, Ordering::Release);
+impl<T> Drop for CancelledOnDrop<T> {
+    fn drop(&mut self) {
+        self.cell.complete(Err(JoinError::cancelled(self.id)));
     }
 }
 
@@ -93,16 +98,16 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let cell = Arc::new(JoinCell::new());
-        let abort = Arc::new(JobAbort(AtomicBool::new(false)));
+        let skip = Arc::new(SkipFlag::default());
         // Dropped unrun (aborted, or the pool shut down): the handle hears
         // "cancelled" from the guard.
         let report = CancelledOnDrop {
             cell: cell.clone(),
             id,
         };
-        let skip = abort.clone();
+        let skip_flag = skip.clone();
         let job: Job = Box::new(move || {
-            if skip.0.load(Ordering::Acquire) {
+            if skip_flag.is_set() {
                 return;
             }
             let outcome = catch_unwind(AssertUnwindSafe(f))
@@ -146,7 +151,7 @@ impl BlockingPool {
                 self.inner.finish(n);
             }
         }
-        JoinHandle::new(cell, abort, id)
+        JoinHandle::for_blocking(cell, skip, id)
     }
 
     /// Jobs queued or running.

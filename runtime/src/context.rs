@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use crate::core::{Core, Shared};
 use crate::task::TaskRef;
@@ -82,10 +81,10 @@ pub(crate) fn time_driver() -> Rc<TimeDriver> {
 
 /// Pushes `task` on this thread's run queue if its runtime (`owner`) is the
 /// one running here; returns `false` (and does nothing) otherwise.
-pub(crate) fn push_local(owner: &Arc<Shared>, task: TaskRef) -> bool {
+pub(crate) fn push_local(owner: &Shared, task: TaskRef) -> bool {
     CURRENT
         .try_with(|current| match &*current.borrow() {
-            Some(core) if Arc::ptr_eq(&core.shared, owner) => {
+            Some(core) if std::ptr::eq(&*core.shared, owner) => {
                 core.push_local(task);
                 true
             }

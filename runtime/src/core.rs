@@ -36,11 +36,12 @@ use slab::Slab;
 
 use crate::blocking::BlockingPool;
 use crate::coop;
-use crate::join::{JoinCell, JoinHandle};
+use crate::join::JoinHandle;
 use crate::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
+use crate::raw::TaskPtr;
 use crate::reactor::Reactor;
 use crate::remote::{RemoteQueue, Unpark};
-use crate::task::{run_to_completion, Runnable, TaskHeader, TaskId, TaskRef, TaskSlot, MAIN_KEY};
+use crate::task::{MainWaker, TaskFlags, TaskId, TaskRef, MAIN_KEY};
 use crate::time::TimeDriver;
 
 /// How many tasks run between two looks at the reactor and the timers.
@@ -91,6 +92,26 @@ struct Counters {
 
 fn bump(counter: &Cell<u64>, by: u64) {
     counter.set(counter.get() + by);
+}
+
+/// What the runtime's slab holds for each live task.
+struct TaskSlot {
+    task: TaskPtr,
+    name: Option<Arc<str>>,
+    polls: u64,
+    /// Set while the task is being polled (it may spawn or abort others
+    /// meanwhile, so the slab is not borrowed during the poll).
+    running: bool,
+}
+
+impl Drop for TaskSlot {
+    fn drop(&mut self) {
+        // SAFETY: slots live in the runtime's slab and are dropped on its
+        // thread, never while their task is being polled (a task's slot is
+        // removed only by the scheduler, after the poll, or at shutdown).
+        // This is what keeps every future dropped on the runtime's thread.
+        unsafe { self.task.cancel() }
+    }
 }
 
 /// A runtime's state, owned by its thread.
@@ -147,34 +168,31 @@ impl Core {
         F::Output: 'static,
     {
         let id = self.next_task_id();
-        let cell = Arc::new(JoinCell::new());
-        let header = {
+        let task = {
             let mut tasks = self.tasks.borrow_mut();
             let entry = tasks.vacant_entry();
-            let header = Arc::new(TaskHeader::new(id, entry.key(), self.shared.clone()));
+            let task = TaskPtr::allocate(fut, id, entry.key(), self.shared.clone());
             entry.insert(TaskSlot {
-                header: header.clone(),
-                runnable: Some(Runnable {
-                    future: Box::pin(run_to_completion(fut, cell.clone(), id)),
-                    waker: Waker::from(header.clone()),
-                }),
+                task: task.clone(),
                 name,
                 polls: 0,
+                running: false,
             });
-            header
+            task
         };
         bump(&self.counters.spawned, 1);
-        header.schedule();
-        JoinHandle::new(cell, header, id)
+        task.header().schedule();
+        // SAFETY: the block was allocated for `fut`, whose output is `F::Output`.
+        unsafe { JoinHandle::for_task(task) }
     }
 
     /// Drives `fut` to completion on this thread, running every task.
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let main = Arc::new(TaskHeader::new(
-            self.next_task_id(),
-            MAIN_KEY,
-            self.shared.clone(),
-        ));
+        let main = Arc::new(MainWaker {
+            flags: TaskFlags::default(),
+            id: self.next_task_id(),
+            shared: self.shared.clone(),
+        });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
@@ -187,7 +205,7 @@ impl Core {
                 if task.key != MAIN_KEY {
                     self.run_task(task);
                 } else if task.id == main.id {
-                    main.clear_scheduled();
+                    main.flags.clear_scheduled();
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
@@ -212,14 +230,15 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let Some(slot) = tasks
             .get_mut(task.key)
-            .filter(|slot| slot.header.id == task.id)
+            .filter(|slot| slot.task.header().id == task.id && !slot.running)
         else {
             // A wake for a task that already ended (its slot was freed,
             // maybe reused): nothing to do.
             return;
         };
-        slot.header.clear_scheduled();
-        if slot.header.is_aborted() {
+        let flags = &slot.task.header().flags;
+        flags.clear_scheduled();
+        if flags.is_aborted() {
             let slot = tasks.remove(task.key);
             drop(tasks);
             // Dropped outside the slab's borrow: the future's destructors
@@ -227,28 +246,37 @@ impl Core {
             drop(slot);
             return;
         }
-        let Some(mut runnable) = slot.runnable.take() else {
-            return;
-        };
         slot.polls += 1;
+        slot.running = true;
+        // The slab is not borrowed during the poll (the task may spawn),
+        // so the poll uses copies that count no reference: the slot keeps
+        // the block alive, and only the scheduler removes it, after this.
+        // SAFETY: as just said, the slot's reference outlives the poll.
+        let running = unsafe { slot.task.unowned() };
+        // SAFETY: likewise for the waker borrowed from it.
+        let waker = unsafe { running.borrowed_waker() };
         drop(tasks);
 
         bump(&self.counters.polls, 1);
-        let mut cx = Context::from_waker(&runnable.waker);
+        let mut cx = Context::from_waker(&waker);
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
-        let poll = runnable.future.as_mut().poll(&mut cx);
+        // SAFETY: on the runtime's thread, and `running` keeps this task
+        // from being polled or cancelled again before this poll returns.
+        let poll = unsafe { running.poll(&mut cx) };
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
             self.warn_if_slow(task, started.elapsed(), threshold);
         }
+        let mut tasks = self.tasks.borrow_mut();
         match poll {
             Poll::Ready(()) => {
-                let slot = self.tasks.borrow_mut().remove(task.key);
-                drop((slot, runnable));
+                let slot = tasks.remove(task.key);
+                drop(tasks);
+                drop(slot);
             }
             Poll::Pending => {
-                if let Some(slot) = self.tasks.borrow_mut().get_mut(task.key) {
-                    slot.runnable = Some(runnable);
+                if let Some(slot) = tasks.get_mut(task.key) {
+                    slot.running = false;
                 }
             }
         }
@@ -334,11 +362,11 @@ impl Core {
             .borrow()
             .iter()
             .map(|(_, slot)| TaskSnapshot {
-                id: slot.header.id,
+                id: slot.task.header().id,
                 name: slot.name.clone(),
-                state: if slot.runnable.is_none() {
+                state: if slot.running {
                     TaskState::Running
-                } else if slot.header.is_scheduled() {
+                } else if slot.task.header().flags.is_scheduled() {
                     TaskState::Scheduled
                 } else {
                     TaskState::Idle
@@ -352,16 +380,12 @@ impl Core {
     /// spawn new tasks; those are dropped too.
     pub(crate) fn shutdown(&self) {
         loop {
-            let futures: Vec<_> = self
-                .tasks
-                .borrow_mut()
-                .drain()
-                .filter_map(|slot| slot.runnable)
-                .collect();
-            if futures.is_empty() {
+            let slots: Vec<TaskSlot> = self.tasks.borrow_mut().drain().collect();
+            if slots.is_empty() {
                 break;
             }
-            drop(futures);
+            // Each slot cancels its task as it drops (see `TaskSlot`).
+            drop(slots);
         }
         self.run_queue.borrow_mut().clear();
         // Headers queued by other threads hold the `Shared` that holds the

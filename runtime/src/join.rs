@@ -2,8 +2,10 @@
 //!
 //! A task and its handle share one [`JoinCell`]: the task writes its outcome
 //! there exactly once (its value, its panic, or "cancelled" when it was
-//! dropped unfinished) and wakes whoever awaits the handle. The cell is
-//! thread-safe because `spawn_blocking` completes it from a pool thread.
+//! dropped unfinished) and wakes whoever awaits the handle. For a spawned
+//! task the cell lives inside the task's own allocation (`raw.rs`); for a
+//! `spawn_blocking` job it is a small `Arc` of its own, completed from a
+//! pool thread.
 //!
 //! ```text
 //!   task (runtime thread or blocking thread)        JoinHandle (awaiting task)
@@ -11,12 +13,13 @@
 //!        └──────────────▶ JoinCell { outcome, waker } ◀──┘   or leave a waker
 //! ```
 //!
-//! Dropping a `JoinHandle` detaches the task: it keeps running and its
-//! outcome is dropped when it finishes.
+//! Dropping a `JoinHandle` detaches the task: it keeps running, and its
+//! outcome is dropped as soon as it is known, on the task's own thread.
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -24,13 +27,8 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
+use crate::raw::TaskPtr;
 use crate::task::TaskId;
-
-/// Something `JoinHandle::abort` can cancel: a runtime task or a queued
-/// blocking job.
-pub(crate) trait Abort: Send + Sync {
-    fn abort(self: Arc<Self>);
-}
 
 /// Where a task leaves its outcome for its `JoinHandle`.
 pub(crate) struct JoinCell<T> {
@@ -41,6 +39,9 @@ pub(crate) struct JoinCell<T> {
 struct JoinState<T> {
     outcome: Option<Result<T, JoinError>>,
     waker: Option<Waker>,
+    /// Cleared when the handle is dropped: an outcome is then dropped at
+    /// once instead of being kept for nobody.
+    handle_alive: bool,
 }
 
 impl<T> JoinCell<T> {
@@ -50,21 +51,28 @@ impl<T> JoinCell<T> {
             state: Mutex::new(JoinState {
                 outcome: None,
                 waker: None,
+                handle_alive: true,
             }),
         }
     }
 
-    /// Records the outcome (the first one wins) and wakes the awaiting handle.
+    /// Records the outcome (the first one wins) and wakes the awaiting
+    /// handle; with no handle left, drops the outcome right here.
     pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
-        let waker = {
+        let (unread, waker) = {
             let mut state = self.state.lock();
             if self.finished.load(Ordering::Relaxed) {
                 return;
             }
-            state.outcome = Some(outcome);
             self.finished.store(true, Ordering::Release);
-            state.waker.take()
+            if state.handle_alive {
+                state.outcome = Some(outcome);
+                (None, state.waker.take())
+            } else {
+                (Some(outcome), None)
+            }
         };
+        drop(unread);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -90,12 +98,42 @@ impl<T> JoinCell<T> {
             }
         }
     }
+
+    /// The handle is going away: drop any outcome now, on its thread.
+    fn detach(&self) {
+        let unread = {
+            let mut state = self.state.lock();
+            state.handle_alive = false;
+            state.waker = None;
+            state.outcome.take()
+        };
+        drop(unread);
+    }
+}
+
+/// Lets `JoinHandle::abort` skip a blocking job that has not started.
+#[derive(Debug, Default)]
+pub(crate) struct SkipFlag(AtomicBool);
+
+impl SkipFlag {
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// What a handle points at.
+enum Target<T> {
+    /// A spawned task's block, whose join cell holds a `T`.
+    Task(TaskPtr, PhantomData<T>),
+    /// A `spawn_blocking` job.
+    Blocking(Arc<JoinCell<T>>, Arc<SkipFlag>, TaskId),
 }
 
 /// An owned permission to await a spawned task's outcome (asyncio's `Task`).
 ///
 /// Awaiting it gives `Ok(value)`, or a [`JoinError`] when the task panicked or
 /// was cancelled. Dropping the handle detaches the task; it keeps running.
+/// The handle is one pointer wide for a spawned task.
 ///
 /// ```
 /// let out = weft_runtime::run(async {
@@ -105,14 +143,33 @@ impl<T> JoinCell<T> {
 /// assert_eq!(out, 42);
 /// ```
 pub struct JoinHandle<T> {
-    cell: Arc<JoinCell<T>>,
-    abort: Arc<dyn Abort>,
-    id: TaskId,
+    target: Target<T>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(cell: Arc<JoinCell<T>>, abort: Arc<dyn Abort>, id: TaskId) -> Self {
-        Self { cell, abort, id }
+    /// A handle to a spawned task.
+    ///
+    /// # Safety
+    ///
+    /// `task`'s future has output type `T`.
+    pub(crate) unsafe fn for_task(task: TaskPtr) -> Self {
+        Self {
+            target: Target::Task(task, PhantomData),
+        }
+    }
+
+    pub(crate) fn for_blocking(cell: Arc<JoinCell<T>>, skip: Arc<SkipFlag>, id: TaskId) -> Self {
+        Self {
+            target: Target::Blocking(cell, skip, id),
+        }
+    }
+
+    fn cell(&self) -> &JoinCell<T> {
+        match &self.target {
+            // SAFETY: `for_task`'s contract: the block's output type is `T`.
+            Target::Task(task, _) => unsafe { task.join::<T>() },
+            Target::Blocking(cell, _, _) => cell,
+        }
     }
 
     /// Cancels the task: at its next turn the runtime drops its future (its
@@ -128,17 +185,23 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        self.abort.clone().abort();
+        match &self.target {
+            Target::Task(task, _) => task.header().abort(),
+            Target::Blocking(_, skip, _) => skip.0.store(true, Ordering::Release),
+        }
     }
 
     /// Whether the task has finished (with a value, a panic or cancelled).
     pub fn is_finished(&self) -> bool {
-        self.cell.is_finished()
+        self.cell().is_finished()
     }
 
     /// The task's id, unique within its runtime.
     pub fn id(&self) -> TaskId {
-        self.id
+        match &self.target {
+            Target::Task(task, _) => task.header().id,
+            Target::Blocking(_, _, id) => *id,
+        }
     }
 }
 
@@ -146,14 +209,22 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.cell.poll_outcome(cx)
+        self.cell().poll_outcome(cx)
+    }
+}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.cell().detach();
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.id)
+            .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
     }

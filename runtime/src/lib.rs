@@ -48,6 +48,7 @@ mod core;
 mod join;
 mod metrics;
 pub mod net;
+mod raw;
 mod reactor;
 #[doc(hidden)]
 pub mod remote;

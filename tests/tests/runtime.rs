@@ -241,18 +241,42 @@ impl RemoteFlag {
     }
 }
 
+/// Whether the OS thread whose stat file is `stat` is blocked in a syscall
+/// (state `S`), read from `/proc/<pid>/task/<tid>/stat`.
+fn thread_is_sleeping(stat: &std::path::Path) -> bool {
+    let text = std::fs::read_to_string(stat).unwrap();
+    // The state follows the command name, which is in parentheses.
+    let after_name = &text[text.rfind(')').unwrap() + 2..];
+    after_name.starts_with('S')
+}
+
 #[test]
 fn a_wake_from_another_thread_resumes_a_parked_runtime_without_busy_polling() {
     let rt = Runtime::new();
     let flag = Arc::new(RemoteFlag::default());
     let setter = flag.clone();
+    // The runtime's own thread, as Linux names it.
+    let me = std::fs::read_link("/proc/thread-self").unwrap();
+    let stat = std::path::Path::new("/proc").join(me).join("stat");
+    let (registered_tx, registered_rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(30));
+        registered_rx.recv().unwrap();
+        // Once the waiter registered, the runtime has nothing left to do
+        // but park in epoll_wait: wait until it really sleeps, so the wake
+        // below must come through the remote queue and the mio::Waker.
+        while !thread_is_sleeping(&stat) {
+            std::thread::yield_now();
+        }
         setter.set();
     });
     rt.block_on(async {
         let f = flag.clone();
-        spawn(async move { f.wait().await }).await.unwrap();
+        spawn(async move {
+            registered_tx.send(()).unwrap();
+            f.wait().await
+        })
+        .await
+        .unwrap();
     });
     thread.join().unwrap();
     let m = rt.metrics();
@@ -399,4 +423,91 @@ fn metrics_count_spawns_and_polls() {
     assert_eq!(m.tasks_spawned, 10);
     assert_eq!(m.tasks_alive, 0);
     assert!(m.polls >= 20);
+}
+
+/// Records the thread that dropped it.
+struct DropThread(Arc<Mutex<Option<std::thread::ThreadId>>>);
+
+impl Drop for DropThread {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(std::thread::current().id());
+    }
+}
+
+#[test]
+fn a_task_freed_by_a_waker_on_another_thread_dropped_its_future_at_home() {
+    let home = std::thread::current().id();
+    let dropped_on = Arc::new(Mutex::new(None));
+    let parked_waker: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let keeper = parked_waker.clone();
+    weft_runtime::run({
+        let dropped_on = dropped_on.clone();
+        async move {
+            let guard = DropThread(dropped_on);
+            let not_send = Rc::new(guard);
+            let h = spawn(async move {
+                // Leak a waker to another thread, then finish.
+                poll_fn(|cx| {
+                    *keeper.lock().unwrap() = Some(cx.waker().clone());
+                    Poll::Ready(())
+                })
+                .await;
+                drop(not_send);
+            });
+            drop(h);
+            yield_times(2).await;
+        }
+    });
+    assert_eq!(*dropped_on.lock().unwrap(), Some(home));
+    // The last reference to the task goes on another thread.
+    std::thread::spawn(move || {
+        let waker = parked_waker.lock().unwrap().take().unwrap();
+        waker.wake();
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn the_output_of_a_detached_task_is_dropped_on_the_runtime_thread() {
+    let home = std::thread::current().id();
+    let dropped_on = Arc::new(Mutex::new(None));
+    let record = dropped_on.clone();
+    weft_runtime::run(async move {
+        drop(spawn(async move {
+            yield_times(1).await;
+            DropThread(record)
+        }));
+        yield_times(3).await;
+    });
+    assert_eq!(*dropped_on.lock().unwrap(), Some(home));
+}
+
+#[test]
+fn a_join_handle_can_be_awaited_from_another_runtime_thread() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let rt = Runtime::new();
+    let gate = Arc::new(RemoteFlag::default());
+    let g = gate.clone();
+    let h = rt.handle().spawn(async move {
+        g.wait().await;
+        String::from("across threads")
+    });
+    let awaiter = std::thread::spawn(move || {
+        let out = weft_runtime::run(h).unwrap();
+        tx.send(out).unwrap();
+    });
+    gate.set();
+    rt.block_on(async {
+        // Run until the task has finished.
+        while rt_tasks_alive() > 0 {
+            yield_times(1).await;
+        }
+    });
+    awaiter.join().unwrap();
+    assert_eq!(rx.recv().unwrap(), "across threads");
+}
+
+fn rt_tasks_alive() -> usize {
+    Handle::current().metrics().tasks_alive
 }

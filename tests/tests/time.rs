@@ -87,8 +87,12 @@ fn sleeps_wake_in_deadline_order_at_their_exact_instants() {
     });
 }
 
+/// On the real clock only "never early" can be asserted: a machine that
+/// stalls past every deadline before the first poll wakes them in poll
+/// order. The order itself is proven on the paused clock
+/// (`sleeps_wake_in_deadline_order_at_their_exact_instants`).
 #[test]
-fn real_clock_sleeps_wake_in_order_and_never_early() {
+fn real_clock_sleeps_never_wake_early() {
     weft_runtime::run(async {
         let base = time::now();
         let woke = Rc::new(RefCell::new(Vec::new()));
@@ -107,7 +111,9 @@ fn real_clock_sleeps_wake_in_order_and_never_early() {
         for handle in handles {
             handle.await.unwrap();
         }
-        assert_eq!(*woke.borrow(), [1, 3, 6, 9]);
+        let mut woke = woke.borrow().clone();
+        woke.sort_unstable();
+        assert_eq!(woke, [1, 3, 6, 9]);
     });
 }
 
