@@ -126,6 +126,7 @@ impl Event {
         {
             let mut waiters = self.waiters.lock();
             self.flag.store(true, Ordering::Release);
+            wakes.reserve(waiters.len());
             while let Some(key) = waiters.pop_front() {
                 if let Some(waker) = waiters.take_waker(key) {
                     wakes.push(waker);

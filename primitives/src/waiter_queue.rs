@@ -228,6 +228,16 @@ impl WakeList {
         }
     }
 
+    /// Makes room for `n` more wakers at once, so that waking many waiters
+    /// (an event set, a barrier released) allocates once instead of growing
+    /// step by step; nothing is allocated while they fit inline.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let inline_room = INLINE_WAKERS - self.inline_len;
+        if n > inline_room {
+            self.spilled.reserve(n - inline_room);
+        }
+    }
+
     /// Adds a waker to wake later.
     #[inline]
     pub(crate) fn push(&mut self, waker: Waker) {
@@ -240,19 +250,23 @@ impl WakeList {
         }
     }
 
-    /// Wakes every gathered waker, in the order they were pushed.
+    /// Wakes every gathered waker, in the order they were pushed, leaving
+    /// the list empty.
     ///
     /// Most calls wake zero or one waker, so this touches only the slots in
-    /// use; inlined, it also spares moving the whole list around.
+    /// use, and works in place: the list is never moved.
     #[inline]
-    pub(crate) fn wake_all(mut self) {
-        for slot in &mut self.inline[..self.inline_len] {
+    pub(crate) fn wake_all(&mut self) {
+        let used = std::mem::take(&mut self.inline_len);
+        for slot in &mut self.inline[..used] {
             if let Some(waker) = slot.take() {
                 waker.wake();
             }
         }
-        for waker in std::mem::take(&mut self.spilled) {
-            waker.wake();
+        if !self.spilled.is_empty() {
+            for waker in std::mem::take(&mut self.spilled) {
+                waker.wake();
+            }
         }
     }
 }
