@@ -99,9 +99,6 @@ struct TaskSlot {
     task: TaskPtr,
     name: Option<Arc<str>>,
     polls: u64,
-    /// Set while the task is being polled (it may spawn or abort others
-    /// meanwhile, so the slab is not borrowed during the poll).
-    running: bool,
 }
 
 impl Drop for TaskSlot {
@@ -124,6 +121,8 @@ pub(crate) struct Core {
     pub(crate) blocking: BlockingPool,
     counters: Counters,
     next_id: Cell<u64>,
+    /// The task being polled right now, for snapshots.
+    running: Cell<Option<TaskRef>>,
     slow_poll_threshold: Option<Duration>,
 }
 
@@ -146,6 +145,7 @@ impl Core {
             reactor: Rc::new(reactor),
             counters: Counters::default(),
             next_id: Cell::new(1),
+            running: Cell::new(None),
             slow_poll_threshold: config.slow_poll_threshold,
         })
     }
@@ -176,7 +176,6 @@ impl Core {
                 task: task.clone(),
                 name,
                 polls: 0,
-                running: false,
             });
             task
         };
@@ -205,7 +204,7 @@ impl Core {
                 if task.key != MAIN_KEY {
                     self.run_task(task);
                 } else if task.id == main.id {
-                    main.flags.clear_scheduled();
+                    main.flags.start_poll();
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
@@ -230,15 +229,13 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let Some(slot) = tasks
             .get_mut(task.key)
-            .filter(|slot| slot.task.header().id == task.id && !slot.running)
+            .filter(|slot| slot.task.header().id == task.id)
         else {
             // A wake for a task that already ended (its slot was freed,
             // maybe reused): nothing to do.
             return;
         };
-        let flags = &slot.task.header().flags;
-        flags.clear_scheduled();
-        if flags.is_aborted() {
+        if slot.task.header().flags.start_poll() {
             let slot = tasks.remove(task.key);
             drop(tasks);
             // Dropped outside the slab's borrow: the future's destructors
@@ -247,38 +244,30 @@ impl Core {
             return;
         }
         slot.polls += 1;
-        slot.running = true;
         // The slab is not borrowed during the poll (the task may spawn),
         // so the poll uses copies that count no reference: the slot keeps
         // the block alive, and only the scheduler removes it, after this.
         // SAFETY: as just said, the slot's reference outlives the poll.
         let running = unsafe { slot.task.unowned() };
+        drop(tasks);
         // SAFETY: likewise for the waker borrowed from it.
         let waker = unsafe { running.borrowed_waker() };
-        drop(tasks);
 
         bump(&self.counters.polls, 1);
+        self.running.set(Some(task));
         let mut cx = Context::from_waker(&waker);
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
-        // SAFETY: on the runtime's thread, and `running` keeps this task
-        // from being polled or cancelled again before this poll returns.
+        // SAFETY: on the runtime's thread; the scheduler polls one task at
+        // a time and never re-enters itself from a poll.
         let poll = unsafe { running.poll(&mut cx) };
+        self.running.set(None);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
             self.warn_if_slow(task, started.elapsed(), threshold);
         }
-        let mut tasks = self.tasks.borrow_mut();
-        match poll {
-            Poll::Ready(()) => {
-                let slot = tasks.remove(task.key);
-                drop(tasks);
-                drop(slot);
-            }
-            Poll::Pending => {
-                if let Some(slot) = tasks.get_mut(task.key) {
-                    slot.running = false;
-                }
-            }
+        if poll.is_ready() {
+            let slot = self.tasks.borrow_mut().remove(task.key);
+            drop(slot);
         }
     }
 
@@ -361,10 +350,10 @@ impl Core {
         self.tasks
             .borrow()
             .iter()
-            .map(|(_, slot)| TaskSnapshot {
+            .map(|(key, slot)| TaskSnapshot {
                 id: slot.task.header().id,
                 name: slot.name.clone(),
-                state: if slot.running {
+                state: if self.running.get().is_some_and(|t| t.key == key) {
                     TaskState::Running
                 } else if slot.task.header().flags.is_scheduled() {
                     TaskState::Scheduled

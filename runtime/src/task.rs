@@ -90,17 +90,14 @@ impl TaskFlags {
     }
 
     /// Called by the scheduler right before a poll, so that a wake during
-    /// the poll queues the task again.
-    pub(crate) fn clear_scheduled(&self) {
-        self.0.fetch_and(!SCHEDULED, Ordering::AcqRel);
+    /// the poll queues the task again. Returns whether the task was aborted
+    /// (one atomic operation answers both).
+    pub(crate) fn start_poll(&self) -> bool {
+        self.0.fetch_and(!SCHEDULED, Ordering::AcqRel) & ABORTED != 0
     }
 
     pub(crate) fn is_scheduled(&self) -> bool {
         self.0.load(Ordering::Acquire) & SCHEDULED != 0
-    }
-
-    pub(crate) fn is_aborted(&self) -> bool {
-        self.0.load(Ordering::Acquire) & ABORTED != 0
     }
 }
 
