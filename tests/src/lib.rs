@@ -1,8 +1,9 @@
 //! Integration and conformance tests across weft's crates live in `tests/`
 //! beside this file. This library holds the few helpers they share (the loom
-//! models use them too): a waker that counts its wake-ups, and a way to poll a
+//! models use some too): a waker that counts its wake-ups, a way to poll a
 //! future exactly once, which is how the tests cancel a future "after its
-//! first poll" or "after its wake-up but before its next poll".
+//! first poll" or "after its wake-up but before its next poll", and a flag
+//! that proves a future's destructors ran.
 //!
 //! ```
 //! use std::future::Future;
@@ -21,8 +22,10 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
 
-use std::future::Future;
+use std::cell::Cell;
+use std::future::{pending, Future};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -70,4 +73,32 @@ pub fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, counter: &WakeCounter) ->
     let waker = counter.waker();
     let mut cx = Context::from_waker(&waker);
     fut.poll(&mut cx)
+}
+
+/// Sets its flag when dropped: proves a future's destructors ran.
+#[derive(Debug)]
+pub struct DropFlag(pub Rc<Cell<bool>>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// A future that never completes and sets `flag` when it is dropped.
+///
+/// ```
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// let flag = Rc::new(Cell::new(false));
+/// drop(weft_tests::pending_with_flag(&flag));
+/// assert!(flag.get());
+/// ```
+pub fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
+    let guard = DropFlag(flag.clone());
+    async move {
+        let _guard = guard;
+        pending::<()>().await;
+    }
 }

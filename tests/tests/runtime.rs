@@ -2,7 +2,7 @@
 //! other threads, the blocking pool, introspection.
 
 use std::cell::Cell;
-use std::future::{pending, poll_fn, Future};
+use std::future::{pending, poll_fn};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,24 +10,7 @@ use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use weft_runtime::{spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime, TaskState};
-
-/// Sets its flag when dropped: proves a future's destructors ran.
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
-/// A future that stays pending forever, holding a `DropFlag`.
-fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
-    let guard = DropFlag(flag.clone());
-    async move {
-        let _guard = guard;
-        pending::<()>().await;
-    }
-}
+use weft_tests::pending_with_flag;
 
 /// Yields `n` times through the run queue.
 async fn yield_times(n: usize) {

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use weft_primitives::Event;
 use weft_runtime::time::{self, MissedTickBehavior};
 use weft_runtime::{spawn, Builder, Handle, Runtime};
+use weft_tests::pending_with_flag;
 
 fn paused() -> Runtime {
     Builder::new().start_paused(true).build()
@@ -33,24 +34,6 @@ fn timers_fired() -> u64 {
 /// Polls `fut` exactly once, inside the runtime.
 async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
-}
-
-/// Sets its flag when dropped: proves a future's destructors ran.
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
-
-/// A future that never completes and sets `flag` when dropped.
-fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
-    let guard = DropFlag(flag.clone());
-    async move {
-        let _guard = guard;
-        pending::<()>().await;
-    }
 }
 
 #[test]
