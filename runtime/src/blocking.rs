@@ -30,7 +30,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 
 use crate::core::Shared;
-use crate::join::{JoinCell, JoinError, JoinHandle, SkipFlag};
+use crate::join::{BlockingJoin, JoinError, JoinHandle};
 use crate::task::TaskId;
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -61,15 +61,12 @@ struct PoolState {
 
 /// Reports "cancelled" when a job is dropped without running (aborted, or
 /// the pool shut down); a no-op after the job recorded its outcome, since a
-/// [`JoinCell`] keeps its first outcome.
-struct CancelledOnDrop<T> {
-    cell: Arc<JoinCell<T>>,
-    id: TaskId,
-}
+/// join cell keeps its first outcome.
+struct CancelledOnDrop<T>(Arc<BlockingJoin<T>>);
 
 impl<T> Drop for CancelledOnDrop<T> {
     fn drop(&mut self) {
-        self.cell.complete(Err(JoinError::cancelled(self.id)));
+        self.0.cell.complete(Err(JoinError::cancelled(self.0.id)));
     }
 }
 
@@ -97,22 +94,17 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let cell = Arc::new(JoinCell::new());
-        let skip = Arc::new(SkipFlag::default());
+        let shared = Arc::new(BlockingJoin::new(id));
         // Dropped unrun (aborted, or the pool shut down): the handle hears
         // "cancelled" from the guard.
-        let report = CancelledOnDrop {
-            cell: cell.clone(),
-            id,
-        };
-        let skip_flag = skip.clone();
+        let report = CancelledOnDrop(shared.clone());
         let job: Job = Box::new(move || {
-            if skip_flag.is_set() {
+            if report.0.is_skipped() {
                 return;
             }
             let outcome = catch_unwind(AssertUnwindSafe(f))
-                .map_err(|payload| JoinError::panicked(report.id, payload));
-            report.cell.complete(outcome);
+                .map_err(|payload| JoinError::panicked(id, payload));
+            report.0.cell.complete(outcome);
         });
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
         let start_thread = {
@@ -151,7 +143,7 @@ impl BlockingPool {
                 self.inner.finish(n);
             }
         }
-        JoinHandle::for_blocking(cell, skip, id)
+        JoinHandle::for_blocking(shared)
     }
 
     /// Jobs queued or running.

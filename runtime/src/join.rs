@@ -21,7 +21,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -30,9 +30,15 @@ use parking_lot::Mutex;
 use crate::raw::TaskPtr;
 use crate::task::TaskId;
 
+/// The outcome is known (`JoinCell::complete` ran).
+const FINISHED: u8 = 1;
+/// The handle took the outcome: dropping it has nothing left to do.
+const READ: u8 = 2;
+
 /// Where a task leaves its outcome for its `JoinHandle`.
 pub(crate) struct JoinCell<T> {
-    finished: AtomicBool,
+    /// `FINISHED` and `READ`, readable without the lock.
+    progress: AtomicU8,
     state: Mutex<JoinState<T>>,
 }
 
@@ -47,7 +53,7 @@ struct JoinState<T> {
 impl<T> JoinCell<T> {
     pub(crate) fn new() -> Self {
         Self {
-            finished: AtomicBool::new(false),
+            progress: AtomicU8::new(0),
             state: Mutex::new(JoinState {
                 outcome: None,
                 waker: None,
@@ -61,10 +67,10 @@ impl<T> JoinCell<T> {
     pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
         let (unread, waker) = {
             let mut state = self.state.lock();
-            if self.finished.load(Ordering::Relaxed) {
+            if self.progress.load(Ordering::Relaxed) & FINISHED != 0 {
                 return;
             }
-            self.finished.store(true, Ordering::Release);
+            self.progress.fetch_or(FINISHED, Ordering::Release);
             if state.handle_alive {
                 state.outcome = Some(outcome);
                 (None, state.waker.take())
@@ -79,14 +85,17 @@ impl<T> JoinCell<T> {
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
+        self.progress.load(Ordering::Acquire) & FINISHED != 0
     }
 
     fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let mut state = self.state.lock();
         match state.outcome.take() {
-            Some(outcome) => Poll::Ready(outcome),
-            None if self.finished.load(Ordering::Relaxed) => {
+            Some(outcome) => {
+                self.progress.fetch_or(READ, Ordering::Relaxed);
+                Poll::Ready(outcome)
+            }
+            None if self.progress.load(Ordering::Relaxed) & FINISHED != 0 => {
                 panic!("JoinHandle polled again after it returned the task's outcome")
             }
             None => {
@@ -101,6 +110,11 @@ impl<T> JoinCell<T> {
 
     /// The handle is going away: drop any outcome now, on its thread.
     fn detach(&self) {
+        // The usual end: the handle was awaited, nothing is left to drop.
+        // (Only the handle sets READ, so its own earlier store is visible.)
+        if self.progress.load(Ordering::Relaxed) & READ != 0 {
+            return;
+        }
         let unread = {
             let mut state = self.state.lock();
             state.handle_alive = false;
@@ -111,13 +125,25 @@ impl<T> JoinCell<T> {
     }
 }
 
-/// Lets `JoinHandle::abort` skip a blocking job that has not started.
-#[derive(Debug, Default)]
-pub(crate) struct SkipFlag(AtomicBool);
+/// What a `spawn_blocking` job shares with its handle, in one allocation.
+pub(crate) struct BlockingJoin<T> {
+    pub(crate) cell: JoinCell<T>,
+    /// Set by `JoinHandle::abort`: a job that has not started is skipped.
+    skip: AtomicBool,
+    pub(crate) id: TaskId,
+}
 
-impl SkipFlag {
-    pub(crate) fn is_set(&self) -> bool {
-        self.0.load(Ordering::Acquire)
+impl<T> BlockingJoin<T> {
+    pub(crate) fn new(id: TaskId) -> Self {
+        Self {
+            cell: JoinCell::new(),
+            skip: AtomicBool::new(false),
+            id,
+        }
+    }
+
+    pub(crate) fn is_skipped(&self) -> bool {
+        self.skip.load(Ordering::Acquire)
     }
 }
 
@@ -126,14 +152,14 @@ enum Target<T> {
     /// A spawned task's block, whose join cell holds a `T`.
     Task(TaskPtr, PhantomData<T>),
     /// A `spawn_blocking` job.
-    Blocking(Arc<JoinCell<T>>, Arc<SkipFlag>, TaskId),
+    Blocking(Arc<BlockingJoin<T>>),
 }
 
 /// An owned permission to await a spawned task's outcome (asyncio's `Task`).
 ///
 /// Awaiting it gives `Ok(value)`, or a [`JoinError`] when the task panicked or
 /// was cancelled. Dropping the handle detaches the task; it keeps running.
-/// The handle is one pointer wide for a spawned task.
+/// The handle is two words: which kind of task, and one pointer.
 ///
 /// ```
 /// let out = weft_runtime::run(async {
@@ -158,9 +184,9 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    pub(crate) fn for_blocking(cell: Arc<JoinCell<T>>, skip: Arc<SkipFlag>, id: TaskId) -> Self {
+    pub(crate) fn for_blocking(job: Arc<BlockingJoin<T>>) -> Self {
         Self {
-            target: Target::Blocking(cell, skip, id),
+            target: Target::Blocking(job),
         }
     }
 
@@ -168,7 +194,7 @@ impl<T> JoinHandle<T> {
         match &self.target {
             // SAFETY: `for_task`'s contract: the block's output type is `T`.
             Target::Task(task, _) => unsafe { task.join::<T>() },
-            Target::Blocking(cell, _, _) => cell,
+            Target::Blocking(job) => &job.cell,
         }
     }
 
@@ -187,7 +213,7 @@ impl<T> JoinHandle<T> {
     pub fn abort(&self) {
         match &self.target {
             Target::Task(task, _) => task.header().abort(),
-            Target::Blocking(_, skip, _) => skip.0.store(true, Ordering::Release),
+            Target::Blocking(job) => job.skip.store(true, Ordering::Release),
         }
     }
 
@@ -200,7 +226,7 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> TaskId {
         match &self.target {
             Target::Task(task, _) => task.header().id,
-            Target::Blocking(_, _, id) => *id,
+            Target::Blocking(job) => job.id,
         }
     }
 }

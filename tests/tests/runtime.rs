@@ -494,3 +494,30 @@ fn a_join_handle_can_be_awaited_from_another_runtime_thread() {
 fn rt_tasks_alive() -> usize {
     Handle::current().metrics().tasks_alive
 }
+
+#[test]
+fn a_join_handle_is_two_words() {
+    // What a Vec of 100 000 handles costs: the task kind and one pointer.
+    assert_eq!(
+        std::mem::size_of::<weft_runtime::JoinHandle<u64>>(),
+        2 * std::mem::size_of::<usize>()
+    );
+}
+
+#[test]
+fn a_queued_blocking_job_can_be_aborted_and_a_dropped_handle_settles() {
+    let rt = Builder::new().max_blocking_threads(1).build();
+    rt.block_on(async {
+        // The one pool thread is held until `release` is sent, so the next
+        // job is certainly still queued when it is aborted.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = spawn_blocking(move || held.recv().unwrap());
+        let queued = spawn_blocking(|| String::from("never runs"));
+        let dropped = spawn_blocking(|| String::from("dropped unread"));
+        queued.abort();
+        drop(dropped);
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        assert!(queued.await.unwrap_err().is_cancelled());
+    });
+}
