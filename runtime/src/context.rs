@@ -6,15 +6,19 @@
 //! from a remote one: it compares its runtime with the one installed here.
 //! Nothing is process-wide, so several runtimes can run on several threads.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr;
 use std::rc::Rc;
 
 use crate::core::{Core, Shared};
-use crate::task::TaskRef;
 use crate::time::TimeDriver;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The same core as a bare pointer (null when none runs), for the wake
+    /// path: a `Cell` of a pointer has no destructor and no borrow flag, so
+    /// reading it is a single load.
+    static RUNNING: Cell<*const Core> = const { Cell::new(ptr::null()) };
 }
 
 /// Installs `core` as this thread's runtime until the guard is dropped.
@@ -31,6 +35,7 @@ pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
             "cannot start a weft runtime from within a running runtime (a nested block_on \
              would block every task of the outer one); spawn the future instead"
         );
+        RUNNING.set(Rc::as_ptr(&core));
         *current = Some(core);
     });
     EnterGuard {
@@ -47,6 +52,7 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         // The core is dropped outside the borrow: its destructor may use
         // the thread-local again.
+        RUNNING.set(ptr::null());
         let core = CURRENT.with(|current| current.borrow_mut().take());
         drop(core);
     }
@@ -79,16 +85,17 @@ pub(crate) fn time_driver() -> Rc<TimeDriver> {
     current("polling a timer").time.clone()
 }
 
-/// Pushes `task` on this thread's run queue if its runtime (`owner`) is the
-/// one running here; returns `false` (and does nothing) otherwise.
-pub(crate) fn push_local(owner: &Shared, task: TaskRef) -> bool {
-    CURRENT
-        .try_with(|current| match &*current.borrow() {
-            Some(core) if std::ptr::eq(&*core.shared, owner) => {
-                core.push_local(task);
-                true
-            }
-            _ => false,
-        })
-        .unwrap_or(false)
+/// Runs `f` with this thread's core if it is `owner`'s (the runtime a
+/// waker belongs to); `None`, without calling `f`, on any other thread.
+pub(crate) fn with_owner_core<R>(owner: &Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = RUNNING.get();
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: `RUNNING` is non-null only between `enter` and the guard's
+    // drop, and holds the pointer of the `Rc<Core>` that `CURRENT` keeps
+    // alive for exactly that span (the guard nulls `RUNNING` before it
+    // releases the core). The core never leaves this thread (`Rc`).
+    let core = unsafe { &*core };
+    ptr::eq(&*core.shared, owner).then(|| f(core))
 }

@@ -41,8 +41,9 @@ use crate::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 use crate::raw::TaskPtr;
 use crate::reactor::Reactor;
 use crate::remote::{RemoteQueue, Unpark};
-use crate::task::{MainWaker, TaskFlags, TaskId, TaskRef, MAIN_KEY};
+use crate::task::{MainWaker, TaskId, TaskRef, MAIN_KEY};
 use crate::time::TimeDriver;
+use crate::wake_flags::{PollStart, WakeFlags};
 
 /// How many tasks run between two looks at the reactor and the timers.
 const EVENT_INTERVAL: u32 = 61;
@@ -188,7 +189,7 @@ impl Core {
     /// Drives `fut` to completion on this thread, running every task.
     pub(crate) fn block_on<F: Future>(&self, fut: F) -> F::Output {
         let main = Arc::new(MainWaker {
-            flags: TaskFlags::default(),
+            flags: WakeFlags::default(),
             id: self.next_task_id(),
             shared: self.shared.clone(),
         });
@@ -203,8 +204,7 @@ impl Core {
                 };
                 if task.key != MAIN_KEY {
                     self.run_task(task);
-                } else if task.id == main.id {
-                    main.flags.start_poll();
+                } else if task.id == main.id && main.flags.start_poll() == PollStart::Poll {
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
@@ -212,7 +212,7 @@ impl Core {
                     }
                 }
                 // Any other MAIN_KEY entry is a stale wake of an earlier
-                // block_on's future: nothing to run.
+                // block_on's future, or a duplicate: nothing to run.
             }
             self.drain_remote();
             self.time.fire_due();
@@ -235,13 +235,17 @@ impl Core {
             // maybe reused): nothing to do.
             return;
         };
-        if slot.task.header().flags.start_poll() {
-            let slot = tasks.remove(task.key);
-            drop(tasks);
-            // Dropped outside the slab's borrow: the future's destructors
-            // may spawn, abort or wake other tasks.
-            drop(slot);
-            return;
+        match slot.task.header().flags.start_poll() {
+            PollStart::Poll => {}
+            PollStart::Skip => return,
+            PollStart::Abort => {
+                let slot = tasks.remove(task.key);
+                drop(tasks);
+                // Dropped outside the slab's borrow: the future's destructors
+                // may spawn, abort or wake other tasks.
+                drop(slot);
+                return;
+            }
         }
         slot.polls += 1;
         // The slab is not borrowed during the poll (the task may spawn),
@@ -355,7 +359,7 @@ impl Core {
                 name: slot.name.clone(),
                 state: if self.running.get().is_some_and(|t| t.key == key) {
                     TaskState::Running
-                } else if slot.task.header().flags.is_scheduled() {
+                } else if slot.task.header().flags.is_queued() {
                     TaskState::Scheduled
                 } else {
                     TaskState::Idle

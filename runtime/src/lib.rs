@@ -57,6 +57,8 @@ pub mod signal;
 pub mod streams;
 mod task;
 pub mod time;
+#[doc(hidden)]
+pub mod wake_flags;
 
 pub use combinators::{
     as_completed, join_all, select, select2, try_join_all, yield_now, AsCompleted, Either,

@@ -50,13 +50,14 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::core::Shared;
 use crate::join::{JoinCell, JoinError};
-use crate::task::{TaskFlags, TaskId, TaskRef};
+use crate::task::{self, TaskId, TaskRef};
+use crate::wake_flags::WakeFlags;
 
 /// The thread-safe start of every task block.
 #[repr(C)]
 pub(crate) struct Header {
     refs: AtomicUsize,
-    pub(crate) flags: TaskFlags,
+    pub(crate) flags: WakeFlags,
     pub(crate) id: TaskId,
     /// The task's slot in the runtime's slab.
     pub(crate) key: usize,
@@ -73,11 +74,11 @@ impl Header {
     }
 
     pub(crate) fn schedule(&self) {
-        self.flags.schedule(self.task_ref(), &self.shared);
+        task::wake(&self.flags, self.task_ref(), &self.shared);
     }
 
     pub(crate) fn abort(&self) {
-        self.flags.abort(self.task_ref(), &self.shared);
+        task::abort(&self.flags, self.task_ref(), &self.shared);
     }
 }
 
@@ -187,7 +188,7 @@ impl TaskPtr {
             view: JoinView {
                 header: Header {
                     refs: AtomicUsize::new(1),
-                    flags: TaskFlags::default(),
+                    flags: WakeFlags::default(),
                     id,
                     key,
                     shared,

@@ -8,31 +8,33 @@
 //! count, and a wake that arrives after the task ended (its slot maybe
 //! reused by another task) is recognised by the id and ignored.
 //!
-//! Waking a task (see [`TaskFlags::schedule`]):
+//! Waking a task (see [`wake`]):
 //!
 //! ```text
-//!  wake() ──▶ SCHEDULED already set? ──yes──▶ nothing to do (already queued)
-//!                   │ no, now set
-//!                   ▼
-//!       on this runtime's own thread? ──yes──▶ push on the local run queue
-//!                   │ no                        (a RefCell: no lock, no syscall)
-//!                   ▼
-//!       push on the remote queue; if the runtime is parked, wake it
-//!       through mio::Waker (one syscall, only when it sleeps)
+//!  wake() ──▶ on this runtime's own thread?
+//!               │ yes                              │ no
+//!               ▼                                  ▼
+//!       queued locally already?           REMOTE_QUEUED already set?
+//!         │ no: set (plain store)           │ no: set (one fetch_or)
+//!         ▼                                 ▼
+//!       push on the local run queue      push on the remote queue; if the
+//!       (a RefCell: no lock, no          runtime is parked, wake it through
+//!        atomic read-modify-write)       mio::Waker (one syscall, only when
+//!                                        it sleeps)
 //! ```
 //!
-//! The `SCHEDULED` flag makes a burst of wakes cost one queue entry: it is
-//! cleared just before the task is polled, so a wake during the poll queues
-//! the task again.
+//! The flags (see `wake_flags.rs`) make a burst of wakes cost one queue
+//! entry per path: they are cleared just before the task is polled, so a
+//! wake during the poll queues the task again.
 
 use std::fmt;
 use std::num::NonZeroU64;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::task::Wake;
 
 use crate::context;
 use crate::core::Shared;
+use crate::wake_flags::WakeFlags;
 
 /// A task's id, unique within its runtime and never reused.
 ///
@@ -62,49 +64,30 @@ pub(crate) struct TaskRef {
     pub(crate) id: TaskId,
 }
 
-/// The task is in a run queue (or about to be).
-const SCHEDULED: u8 = 1;
-/// `JoinHandle::abort` was called: drop the task instead of polling it.
-const ABORTED: u8 = 2;
-
-/// A task's two flags, shared with every thread that may wake it.
-#[derive(Debug, Default)]
-pub(crate) struct TaskFlags(AtomicU8);
-
-impl TaskFlags {
-    /// Queues `task` of runtime `owner`, unless it is queued already.
-    pub(crate) fn schedule(&self, task: TaskRef, owner: &Shared) {
-        if self.0.fetch_or(SCHEDULED, Ordering::AcqRel) & SCHEDULED != 0 {
-            return;
+/// Queues `task` of runtime `owner` once, however many times it is woken
+/// before its next poll (see [`WakeFlags`] for why two flags).
+pub(crate) fn wake(flags: &WakeFlags, task: TaskRef, owner: &Shared) {
+    let queued_here = context::with_owner_core(owner, |core| {
+        if flags.wake_local() {
+            core.push_local(task);
         }
-        if !context::push_local(owner, task) {
-            owner.push_remote(task);
-        }
+    });
+    if queued_here.is_none() && flags.wake_remote() {
+        owner.push_remote(task);
     }
+}
 
-    /// Marks the task aborted and queues it, from any thread: the scheduler
-    /// drops an aborted task instead of polling it.
-    pub(crate) fn abort(&self, task: TaskRef, owner: &Shared) {
-        self.0.fetch_or(ABORTED, Ordering::AcqRel);
-        self.schedule(task, owner);
-    }
-
-    /// Called by the scheduler right before a poll, so that a wake during
-    /// the poll queues the task again. Returns whether the task was aborted
-    /// (one atomic operation answers both).
-    pub(crate) fn start_poll(&self) -> bool {
-        self.0.fetch_and(!SCHEDULED, Ordering::AcqRel) & ABORTED != 0
-    }
-
-    pub(crate) fn is_scheduled(&self) -> bool {
-        self.0.load(Ordering::Acquire) & SCHEDULED != 0
-    }
+/// Marks `task` aborted and wakes it, from any thread: the scheduler drops
+/// an aborted task instead of polling it.
+pub(crate) fn abort(flags: &WakeFlags, task: TaskRef, owner: &Shared) {
+    flags.abort();
+    wake(flags, task, owner);
 }
 
 /// The waker of `block_on`'s own future, which is not a spawned task: it
 /// queues `MAIN_KEY` with the id this `block_on` call was given.
 pub(crate) struct MainWaker {
-    pub(crate) flags: TaskFlags,
+    pub(crate) flags: WakeFlags,
     pub(crate) id: TaskId,
     pub(crate) shared: Arc<Shared>,
 }
@@ -115,7 +98,7 @@ impl MainWaker {
             key: MAIN_KEY,
             id: self.id,
         };
-        self.flags.schedule(task, &self.shared);
+        wake(&self.flags, task, &self.shared);
     }
 }
 
