@@ -7,40 +7,50 @@
 //!
 //! # Algorithm
 //!
-//! The flag is an atomic boolean, so `is_set` and a `wait` on a set event cost
-//! one atomic load and never touch the lock. Waiters that must block sit in a
-//! waiter queue (the crate's shared FIFO of waiters) behind a mutex:
+//! One atomic word holds the flag and a *generation*, the number of times
+//! the event was set. `is_set`, and a `wait` on a set event, cost one atomic
+//! load and never touch the lock. Waiters that must block sit in a waiter
+//! queue (the crate's shared FIFO of waiters) behind a mutex, and remember
+//! the generation they queued in:
 //!
 //! ```text
-//!   flag: false        waiters (FIFO): [ A ] ⇄ [ B ] ⇄ [ C ]
+//!   state: generation 7 | flag clear     waiters (FIFO): [ A ] ⇄ [ B ] ⇄ [ C ]
 //!
-//!   set():  lock ─▶ flag = true ─▶ unlink A, B, C (each is now "granted")
+//!   set():  lock ─▶ state = generation 8 | flag set
+//!           ─▶ take every waker, front to back, and empty the queue
 //!           ─▶ unlock ─▶ wake A, B, C
+//!
+//!   A polled again: generation 8 ≠ 7 ─▶ Ready (one load, no lock)
 //! ```
 //!
-//! The grant happens at `set` time: an unlinked waiter is done, whatever the
-//! flag says when it next runs. So a `clear()` right after `set()` does not
-//! strand the tasks that were already waiting: asyncio behaves the same way
-//! (its `set` resolves each waiter's future, and the waiter never looks at the
-//! flag again).
+//! The release happens at `set` time: a waiter whose generation has passed
+//! is done, whatever the flag says when it next runs. So a `clear()` right
+//! after `set()` does not strand the tasks that were already waiting:
+//! asyncio behaves the same way (its `set` resolves each waiter's future,
+//! and the waiter never looks at the flag again). Because `set` empties the
+//! queue itself, a released waiter owns no slot any more: waking up costs it
+//! one atomic load, not a trip through the lock.
 //!
 //! Why no wake-up is lost: `set` raises the flag while holding the lock, and a
 //! waiter checks the flag again under the same lock before it queues itself.
 //! Either the waiter sees the flag raised, or it is queued before `set` takes
-//! the lock and is released by it.
+//! the lock and is released by it. The generation only changes under the
+//! lock too, so a waiter that finds it unchanged under the lock is still
+//! queued, and its slot is still its own.
 //!
 //! # Cancel safety
 //!
-//! Dropping an [`EventWait`] removes its slot. There is nothing to hand on:
-//! `set` releases everybody, so one waiter going away takes nothing from the
-//! others.
+//! Dropping a queued [`EventWait`] removes its slot (only if its generation
+//! is current: otherwise `set` already did). There is nothing to hand on:
+//! `set` releases everybody, so one waiter going away takes nothing from
+//! the others.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::facade::atomic::{AtomicBool, Ordering};
+use crate::facade::atomic::{AtomicU64, Ordering};
 use crate::facade::Mutex;
 use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
 
@@ -63,12 +73,23 @@ use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
 /// assert!(ready.is_set());
 /// ```
 pub struct Event {
-    /// Written only under the `waiters` lock (by `set`) or to `false` (by
-    /// `clear`); read without the lock on the fast paths.
-    flag: AtomicBool,
-    /// Tasks blocked in `wait`; a linked slot is waiting, an unlinked slot has
-    /// been released by `set`.
+    /// The generation (times set) above the `SET` flag bit. The flag is
+    /// raised and the generation moved only under the `waiters` lock (by
+    /// `set`); `clear` lowers the flag alone. Read without the lock on the
+    /// fast paths.
+    state: AtomicU64,
+    /// Tasks blocked in `wait` in the current generation; `set` empties it.
     waiters: Mutex<WaiterQueue<()>>,
+}
+
+/// The flag, in the low bit of `Event::state`.
+const SET: u64 = 1;
+/// One generation, in the bits above the flag.
+const GENERATION: u64 = 2;
+
+/// The generation part of a state word.
+fn generation(state: u64) -> u64 {
+    state & !SET
 }
 
 impl Event {
@@ -80,7 +101,7 @@ impl Event {
     /// ```
     pub fn new() -> Self {
         Self {
-            flag: AtomicBool::new(false),
+            state: AtomicU64::new(0),
             waiters: Mutex::new(WaiterQueue::new()),
         }
     }
@@ -93,7 +114,7 @@ impl Event {
     /// assert!(event.is_set());
     /// ```
     pub fn is_set(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & SET != 0
     }
 
     /// Sets the flag and releases every task waiting now.
@@ -119,19 +140,20 @@ impl Event {
         // A set flag means no task is queued: `set` empties the queue under the
         // lock, and a task queues itself only after seeing the flag cleared
         // under that lock.
-        if self.flag.load(Ordering::Acquire) {
+        if self.is_set() {
             return;
         }
         let mut wakes = WakeList::new();
         {
             let mut waiters = self.waiters.lock();
-            self.flag.store(true, Ordering::Release);
-            wakes.reserve(waiters.len());
-            while let Some(key) = waiters.pop_front() {
-                if let Some(waker) = waiters.take_waker(key) {
-                    wakes.push(waker);
-                }
+            // Only `set` raises the flag, and only under this lock: if it is
+            // still clear here, adding one generation and the flag is exact
+            // even while a `clear` runs concurrently.
+            if self.is_set() {
+                return;
             }
+            self.state.fetch_add(GENERATION | SET, Ordering::AcqRel);
+            waiters.release_all(&mut wakes);
         }
         wakes.wake_all();
     }
@@ -146,7 +168,7 @@ impl Event {
     /// assert!(!event.is_set());
     /// ```
     pub fn clear(&self) {
-        self.flag.store(false, Ordering::Release);
+        self.state.fetch_and(!SET, Ordering::AcqRel);
     }
 
     /// Waits until the flag is set; completes at once if it is set now.
@@ -161,7 +183,7 @@ impl Event {
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
-            key: None,
+            queued: None,
         }
     }
 }
@@ -193,9 +215,16 @@ impl fmt::Debug for Event {
 #[must_use = "futures do nothing unless polled"]
 pub struct EventWait<'a> {
     event: &'a Event,
-    /// Our slot in the waiter queue, from the first `Pending` until `Ready`
-    /// or drop.
-    key: Option<WaiterKey>,
+    /// Our slot in the waiter queue and the generation we queued in, from
+    /// the first `Pending` until `Ready` or drop.
+    queued: Option<(WaiterKey, u64)>,
+}
+
+impl EventWait<'_> {
+    /// Whether the event was set since generation `queued_in`.
+    fn released(&self, queued_in: u64) -> bool {
+        generation(self.event.state.load(Ordering::Acquire)) != queued_in
+    }
 }
 
 impl Future for EventWait<'_> {
@@ -204,7 +233,7 @@ impl Future for EventWait<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let event = this.event;
-        match this.key {
+        match this.queued {
             None => {
                 if event.is_set() {
                     return Poll::Ready(());
@@ -212,20 +241,25 @@ impl Future for EventWait<'_> {
                 let mut waiters = event.waiters.lock();
                 // Checked again under the lock that `set` holds while raising
                 // the flag: now we either see it or `set` will see us.
-                if event.is_set() {
+                let state = event.state.load(Ordering::Acquire);
+                if state & SET != 0 {
                     return Poll::Ready(());
                 }
-                this.key = Some(waiters.push_back((), cx.waker()));
+                let key = waiters.push_back((), cx.waker());
+                this.queued = Some((key, generation(state)));
                 Poll::Pending
             }
-            Some(key) => {
-                let mut waiters = event.waiters.lock();
-                if waiters.is_linked(key) {
-                    waiters.update_waker(key, cx.waker());
-                    return Poll::Pending;
+            Some((key, queued_in)) => {
+                if !this.released(queued_in) {
+                    let mut waiters = event.waiters.lock();
+                    // The generation moves only under this lock: unchanged
+                    // here means we are still queued in our slot.
+                    if !this.released(queued_in) {
+                        waiters.update_waker(key, cx.waker());
+                        return Poll::Pending;
+                    }
                 }
-                waiters.remove(key);
-                this.key = None;
+                this.queued = None;
                 Poll::Ready(())
             }
         }
@@ -234,8 +268,15 @@ impl Future for EventWait<'_> {
 
 impl Drop for EventWait<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
-            self.event.waiters.lock().remove(key);
+        let Some((key, queued_in)) = self.queued else {
+            return;
+        };
+        if self.released(queued_in) {
+            return; // `set` freed our slot already
+        }
+        let mut waiters = self.event.waiters.lock();
+        if !self.released(queued_in) {
+            waiters.remove(key);
         }
     }
 }
@@ -244,7 +285,7 @@ impl fmt::Debug for EventWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventWait")
             .field("event", self.event)
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.queued.is_some())
             .finish()
     }
 }
