@@ -41,10 +41,28 @@
 //! semaphore fair (first-in, first-out), like asyncio's since Python 3.11
 //! and tokio's.
 //!
-//! Every successful compare-and-swap is `AcqRel`, so whatever a task wrote
-//! before releasing permits is visible to the task that acquires them next
-//! (the [`Mutex`](crate::Mutex) built on this relies on it); on the slow path
-//! the lock around the queue gives the same ordering.
+//! # Telling a waiter it is done, without the lock
+//!
+//! Each queued acquire draws a *ticket*, numbered in arrival order. When the
+//! head of the queue has all it asked for, the granter frees its slot and
+//! stores `served = its ticket + 1`. Since grants go strictly front to back
+//! and a cancelled waiter leaves the queue, every waiter with a smaller
+//! ticket is already gone, so one number says to every waiter whether it is
+//! done:
+//!
+//! ```text
+//!   served = 8      queue: [ #8 wants 1 ] ⇄ [ #9 wants 2 ] ⇄ [ #11 wants 1 ]
+//!   release(1) ──▶  #8 granted, slot freed, served = 9
+//!   #8 polled  ──▶  8 < served: done (one atomic load, no lock)
+//! ```
+//!
+//! So a woken waiter does not take the lock to learn its fate or to free its
+//! slot: the granter already did both under the lock it held anyway.
+//!
+//! Every successful compare-and-swap is `AcqRel`, and `served` is stored
+//! with `Release` and loaded with `Acquire`, so whatever a task wrote before
+//! releasing permits is visible to the task that acquires them next (the
+//! [`Mutex`](crate::Mutex) built on this relies on it).
 //!
 //! # Cancel safety
 //!
@@ -53,9 +71,9 @@
 //! * before its first poll or after it completed: nothing to undo;
 //! * while queued: its slot is freed, and any permits it had accumulated as
 //!   the head are handed to the next waiter;
-//! * after it was granted all its permits but before it was polled again:
-//!   the permits go back through the release path, so the next waiter gets
-//!   them and is woken.
+//! * after it was granted all its permits but before it was polled again
+//!   (its ticket is below `served`): the permits go back through the
+//!   release path, so the next waiter gets them and is woken.
 //!
 //! # Memory
 //!
@@ -73,7 +91,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::facade::atomic::{AtomicUsize, Ordering};
+use crate::facade::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::facade::Mutex;
 use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
 
@@ -111,23 +129,41 @@ const PERMIT_SHIFT: u32 = 2;
 pub struct Semaphore {
     /// Available permits and the `QUEUED` / `CLOSED` flags; see module docs.
     state: AtomicUsize,
+    /// Queued acquires with a ticket below this have all their permits and
+    /// have left the queue; written under the `waiters` lock.
+    served: AtomicU64,
     /// The slow path: waiters in arrival order.
-    waiters: Mutex<WaiterQueue<Waiter>>,
+    waiters: Mutex<Waiters>,
     /// Permits taken out of circulation by [`SemaphorePermit::forget`]; a
     /// [`BoundedSemaphore`](crate::BoundedSemaphore) only lets `release`
     /// bring these back, never more.
     forgotten: AtomicUsize,
 }
 
-/// What the semaphore knows about one queued (or just granted) acquire.
+/// The queue behind the semaphore's lock.
+#[derive(Debug, Default)]
+struct Waiters {
+    queue: WaiterQueue<Waiter>,
+    /// The ticket the next queued acquire draws.
+    next_ticket: u64,
+}
+
+/// What the semaphore knows about one queued acquire.
 #[derive(Debug)]
 struct Waiter {
     /// Permits the acquire asked for.
     wanted: usize,
-    /// Permits handed to it so far; all of them once it is unlinked.
+    /// Permits handed to it so far, as the head of the queue.
     granted: usize,
-    /// The semaphore was closed while it waited.
-    closed: bool,
+    /// Its place in arrival order; see `served`.
+    ticket: u64,
+}
+
+/// A queued acquire's claim: its slot and its ticket.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    key: WaiterKey,
+    number: u64,
 }
 
 impl Semaphore {
@@ -154,7 +190,8 @@ impl Semaphore {
         );
         Self {
             state: AtomicUsize::new(permits << PERMIT_SHIFT),
-            waiters: Mutex::new(WaiterQueue::new()),
+            served: AtomicU64::new(0),
+            waiters: Mutex::new(Waiters::default()),
             forgotten: AtomicUsize::new(0),
         }
     }
@@ -363,16 +400,17 @@ impl Semaphore {
         {
             let mut waiters = self.waiters.lock();
             self.state.fetch_or(CLOSED, Ordering::AcqRel);
+            // Every waiter leaves the queue failed: under this lock, `CLOSED`
+            // set means "your slot is gone" to a waiter not yet served.
+            let queue = &mut waiters.queue;
             let mut returned = 0;
-            while let Some(key) = waiters.pop_front() {
-                let waiter = waiters.state_mut(key);
-                returned += mem::take(&mut waiter.granted);
-                waiter.closed = true;
-                wakeups.extend(waiters.take_waker(key));
+            while let Some(key) = queue.front() {
+                wakeups.extend(queue.take_waker(key));
+                returned += queue.remove(key).granted;
             }
             // The queue is now empty: this puts partial grants back into the
             // count and clears `QUEUED`.
-            self.grant_locked(returned, &mut waiters, &mut wakeups);
+            self.grant_locked(returned, queue, &mut wakeups);
         }
         wakeups.wake_all();
     }
@@ -429,42 +467,65 @@ impl Semaphore {
             {
                 Ok(_) if can_take => return Enqueue::Acquired,
                 Ok(_) => {
+                    let number = waiters.next_ticket;
+                    waiters.next_ticket += 1;
                     let waiter = Waiter {
                         wanted: permits,
                         granted: available,
-                        closed: false,
+                        ticket: number,
                     };
-                    return Enqueue::Waiting(waiters.push_back(waiter, waker));
+                    let key = waiters.queue.push_back(waiter, waker);
+                    return Enqueue::Waiting(Ticket { key, number });
                 }
                 Err(actual) => state = actual,
             }
         }
     }
 
-    /// Later polls: done once a granter unlinked the waiter.
-    fn poll_waiter(&self, key: WaiterKey, waker: &Waker) -> Poll<Result<(), AcquireError>> {
-        let mut waiters = self.waiters.lock();
-        if waiters.is_linked(key) {
-            waiters.update_waker(key, waker);
-            return Poll::Pending;
-        }
-        if waiters.remove(key).closed {
-            Poll::Ready(Err(AcquireError(())))
-        } else {
-            Poll::Ready(Ok(()))
-        }
+    /// Whether the acquire holding ticket `number` has all its permits.
+    fn is_served(&self, number: u64) -> bool {
+        number < self.served.load(Ordering::Acquire)
     }
 
-    /// A waiting future was dropped: free its slot and pass on whatever it
-    /// was granted and will never use.
-    fn cancel_waiter(&self, key: WaiterKey) {
+    /// Later polls: done once served (no lock needed to see it) or failed by
+    /// `close`.
+    fn poll_waiter(&self, ticket: Ticket, waker: &Waker) -> Poll<Result<(), AcquireError>> {
+        if self.is_served(ticket.number) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut waiters = self.waiters.lock();
+        // `served` and `CLOSED` only change under this lock: checked here,
+        // neither can change before we have stored our waker.
+        if self.is_served(ticket.number) {
+            return Poll::Ready(Ok(()));
+        }
+        if self.is_closed() {
+            return Poll::Ready(Err(AcquireError(())));
+        }
+        waiters.queue.update_waker(ticket.key, waker);
+        Poll::Pending
+    }
+
+    /// A waiting future for `permits` permits was dropped: free its slot and
+    /// pass on whatever it was granted and will never use.
+    fn cancel_waiter(&self, ticket: Ticket, permits: usize) {
         let mut wakeups = WakeList::new();
         {
             let mut waiters = self.waiters.lock();
-            let unused = waiters.remove(key).granted;
+            if self.is_served(ticket.number) {
+                // Granted in full, but never polled again: give them back.
+                drop(waiters);
+                self.add_permits(permits);
+                return;
+            }
+            if self.is_closed() {
+                // `close` freed the slot and took back any partial grant.
+                return;
+            }
+            let unused = waiters.queue.remove(ticket.key).granted;
             // Also run when nothing was granted: if that waiter was the last
             // one queued, this clears `QUEUED` again.
-            self.grant_locked(unused, &mut waiters, &mut wakeups);
+            self.grant_locked(unused, &mut waiters.queue, &mut wakeups);
         }
         wakeups.wake_all();
     }
@@ -474,15 +535,15 @@ impl Semaphore {
         let mut wakeups = WakeList::new();
         {
             let mut waiters = self.waiters.lock();
-            self.grant_locked(permits, &mut waiters, &mut wakeups);
+            self.grant_locked(permits, &mut waiters.queue, &mut wakeups);
         }
         wakeups.wake_all();
     }
 
     /// Hands `permits` to the waiters at the head of the queue, in order,
-    /// unlinking and collecting the wakers of those that now have all they
-    /// asked for. What is left once the queue is empty goes back into the
-    /// count, and `QUEUED` is cleared.
+    /// freeing the slots and collecting the wakers of those that now have all
+    /// they asked for. What is left once the queue is empty goes back into
+    /// the count, and `QUEUED` is cleared.
     fn grant_locked(
         &self,
         mut permits: usize,
@@ -501,8 +562,12 @@ impl Semaphore {
                 // The head still needs more: everyone behind it waits too.
                 return;
             }
-            waiters.pop_front();
+            let ticket = waiter.ticket;
             wakeups.extend(waiters.take_waker(head));
+            waiters.remove(head);
+            // Everyone queued before it was served or left: one store tells
+            // them all, and this waiter, that they are done.
+            self.served.store(ticket + 1, Ordering::Release);
         }
         // Nobody waits any more. `QUEUED` only changes under the lock we
         // hold, but fast-path releasers can still add permits concurrently.
@@ -566,7 +631,7 @@ impl fmt::Debug for Semaphore {
 enum Enqueue {
     Acquired,
     Closed,
-    Waiting(WaiterKey),
+    Waiting(Ticket),
 }
 
 /// Where an acquire request stands.
@@ -574,8 +639,8 @@ enum Enqueue {
 enum Stage {
     /// Not polled yet.
     Idle,
-    /// In the waiter queue (or granted and not yet polled).
-    Waiting(WaiterKey),
+    /// Queued, or served and not yet polled (the ticket tells which).
+    Waiting(Ticket),
     /// Returned `Ready`; it owns nothing in the semaphore any more.
     Done,
 }
@@ -623,14 +688,14 @@ impl AcquireState {
                     match semaphore.take_or_enqueue(self.permits, cx.waker()) {
                         Enqueue::Acquired => Ok(()),
                         Enqueue::Closed => Err(AcquireError(())),
-                        Enqueue::Waiting(key) => {
-                            self.stage = Stage::Waiting(key);
+                        Enqueue::Waiting(ticket) => {
+                            self.stage = Stage::Waiting(ticket);
                             return Poll::Pending;
                         }
                     }
                 }
             },
-            Stage::Waiting(key) => match semaphore.poll_waiter(key, cx.waker()) {
+            Stage::Waiting(ticket) => match semaphore.poll_waiter(ticket, cx.waker()) {
                 Poll::Ready(result) => result,
                 Poll::Pending => return Poll::Pending,
             },
@@ -643,8 +708,8 @@ impl AcquireState {
     /// Withdraws the request (the future is being dropped), handing on any
     /// permits it was granted but never returned.
     pub(crate) fn cancel(&mut self, semaphore: &Semaphore) {
-        if let Stage::Waiting(key) = mem::replace(&mut self.stage, Stage::Done) {
-            semaphore.cancel_waiter(key);
+        if let Stage::Waiting(ticket) = mem::replace(&mut self.stage, Stage::Done) {
+            semaphore.cancel_waiter(ticket, self.permits);
         }
     }
 }
@@ -826,7 +891,7 @@ mod tests {
     }
 
     fn queued(semaphore: &Semaphore) -> usize {
-        semaphore.waiters.lock().len()
+        semaphore.waiters.lock().queue.len()
     }
 
     #[test]
@@ -836,7 +901,7 @@ mod tests {
         assert_eq!(semaphore.available_permits(), 0);
         drop(permit);
         assert_eq!(semaphore.available_permits(), 2);
-        assert_eq!(semaphore.waiters.lock().capacity(), 0);
+        assert_eq!(semaphore.waiters.lock().queue.capacity(), 0);
     }
 
     #[test]
@@ -847,13 +912,13 @@ mod tests {
         // It took the one free permit as a partial grant.
         assert_eq!(semaphore.available_permits(), 0);
         let key = match big.request.stage {
-            Stage::Waiting(key) => key,
+            Stage::Waiting(ticket) => ticket.key,
             _ => unreachable!("the request is queued"),
         };
-        assert_eq!(semaphore.waiters.lock().state(key).granted, 1);
+        assert_eq!(semaphore.waiters.lock().queue.state(key).granted, 1);
 
         semaphore.release(1);
-        assert_eq!(semaphore.waiters.lock().state(key).granted, 2);
+        assert_eq!(semaphore.waiters.lock().queue.state(key).granted, 2);
         assert!(poll(&mut big).is_pending());
 
         semaphore.release(2); // one completes it, one goes back to the count
@@ -945,7 +1010,7 @@ mod tests {
             }
             semaphore.release(1);
             drop(waiters); // one granted, two still queued: all cancelled
-            let now = semaphore.waiters.lock().capacity();
+            let now = semaphore.waiters.lock().queue.capacity();
             assert_eq!(*capacity.get_or_insert(now), now);
             // The grant travelled down the cancelled queue back to the count.
             semaphore.try_acquire().unwrap().forget();
