@@ -173,20 +173,23 @@ impl<S> WaiterQueue<S> {
         self.nodes.remove(key.0).state
     }
 
-    /// Collects the wakers of every linked waiter, front to back, and frees
-    /// every slot, linked or not.
+    /// Wakes every linked waiter, front to back, and frees every slot,
+    /// linked or not; the slab keeps its capacity.
     ///
-    /// For a primitive that releases all its waiters at once and tells them
-    /// so by other means (the event's generation), so that a released
-    /// waiter never has to come back for its slot. Keys handed out before
-    /// this call are dead afterwards, and their owners must know it.
-    pub(crate) fn release_all(&mut self, wakes: &mut WakeList) {
-        wakes.reserve(self.len);
+    /// For a primitive that releases all its waiters at once: it swaps the
+    /// whole queue out under its lock (`mem::take`, O(1)) and calls this on
+    /// the taken queue after unlocking, so no waker runs under the lock and
+    /// none is copied into a [`WakeList`] first. The waiters must learn of
+    /// their release by other means (the event's generation): the keys of
+    /// this queue are dead afterwards.
+    pub(crate) fn wake_all_and_clear(&mut self) {
         let mut next = self.head;
         while let Some(index) = next {
             let node = &mut self.nodes[index];
             next = node.next;
-            wakes.extend(node.waker.take());
+            if let Some(waker) = node.waker.take() {
+                waker.wake();
+            }
         }
         self.nodes.clear();
         self.head = None;
@@ -199,9 +202,7 @@ impl<S> WaiterQueue<S> {
         std::iter::successors(self.head, move |&index| self.nodes[index].next).map(WaiterKey)
     }
 
-    /// How many waiter slots the queue can hold without allocating; tests use
-    /// it to show that waiters coming and going reuse their slots.
-    #[cfg(test)]
+    /// How many waiter slots the queue can hold without allocating.
     pub(crate) fn capacity(&self) -> usize {
         self.nodes.capacity()
     }
@@ -258,16 +259,6 @@ impl WakeList {
             inline: [const { MaybeUninit::uninit() }; INLINE_WAKERS],
             inline_len: 0,
             spilled: ManuallyDrop::new(Vec::new()),
-        }
-    }
-
-    /// Makes room for `n` more wakers at once, so that waking many waiters
-    /// (an event set, a barrier released) allocates once instead of growing
-    /// step by step; nothing is allocated while they fit inline.
-    pub(crate) fn reserve(&mut self, n: usize) {
-        let inline_room = INLINE_WAKERS - self.inline_len;
-        if n > inline_room {
-            self.spilled.reserve(n - inline_room);
         }
     }
 
