@@ -461,10 +461,16 @@ impl Semaphore {
             };
             // Fast-path acquirers and releasers may still race us until
             // `QUEUED` is set, hence the compare-and-swap even under the lock.
-            match self
-                .state
-                .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
-            {
+            // Once it is set (and the count is zero), only holders of this
+            // lock write the word: joining an existing queue changes nothing
+            // and needs no swap.
+            let swapped = if next == state {
+                Ok(state)
+            } else {
+                self.state
+                    .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
+            };
+            match swapped {
                 Ok(_) if can_take => return Enqueue::Acquired,
                 Ok(_) => {
                     let number = waiters.next_ticket;
