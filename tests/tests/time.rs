@@ -137,6 +137,45 @@ fn sleep_reset_moves_the_deadline_both_ways() {
 }
 
 #[test]
+fn a_sleep_reset_away_and_back_before_its_next_poll_keeps_its_deadline() {
+    paused().block_on(async {
+        let start = time::now();
+        let mut early = time::sleep(Duration::from_secs(2));
+        let mut nap = time::sleep(Duration::from_secs(5));
+        assert!(poll_once(&mut early).await.is_pending());
+        assert!(poll_once(&mut nap).await.is_pending());
+        nap.reset(start + Duration::from_secs(1));
+        nap.reset(start + Duration::from_secs(5));
+        // Resetting a sleep to the deadline it has changes nothing.
+        nap.reset(start + Duration::from_secs(5));
+        assert!(poll_once(&mut nap).await.is_pending());
+        assert_eq!(live_timers(), 2);
+        (&mut early).await;
+        assert_eq!(time::now(), start + Duration::from_secs(2));
+        assert!(!nap.is_elapsed());
+        (&mut nap).await;
+        assert_eq!(time::now(), start + Duration::from_secs(5));
+        // Reset, then dropped before the entry moved: it still leaves.
+        let mut moved = time::sleep(Duration::from_secs(1));
+        assert!(poll_once(&mut moved).await.is_pending());
+        moved.reset(start + Duration::from_secs(60));
+        drop(moved);
+        assert_eq!(live_timers(), 0);
+    });
+}
+
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_sleep_is_four_words() {
+    // A sleeping task carries its `Sleep` in its future: with 100 000
+    // sleepers, every word here is 800 kB.
+    assert_eq!(
+        std::mem::size_of::<time::Sleep>(),
+        4 * std::mem::size_of::<usize>()
+    );
+}
+
+#[test]
 fn timeout_expires_exactly_and_drops_the_inner_future_at_once() {
     paused().block_on(async {
         let start = time::now();

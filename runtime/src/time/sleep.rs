@@ -127,12 +127,16 @@ pub struct Sleep {
 }
 
 /// A `Sleep`'s entry in one runtime's wheel.
+///
+/// A sleeping task carries its `Sleep` inside its future, so every byte
+/// here is paid once per sleeper: a flag, rather than a copy of the deadline
+/// the entry was placed for, keeps the whole `Sleep` at 32 bytes.
 struct Registration {
     driver: Rc<TimeDriver>,
     key: TimerKey,
-    /// The deadline the entry was placed for; differs from the `Sleep`'s
-    /// after a `reset`, until the next poll moves the entry.
-    deadline: Instant,
+    /// `reset` changed the deadline since the entry was placed: the next
+    /// poll moves the entry.
+    deadline_changed: bool,
 }
 
 impl Sleep {
@@ -156,7 +160,13 @@ impl Sleep {
     /// poll; a `Sleep` is owned by the one task that polls it, so nobody can
     /// be waiting on it meanwhile.
     pub fn reset(&mut self, deadline: Instant) {
+        if deadline == self.deadline {
+            return;
+        }
         self.deadline = deadline;
+        if let Some(registration) = &mut self.registration {
+            registration.deadline_changed = true;
+        }
     }
 
     /// Removes the timer from the wheel, if registered.
@@ -179,11 +189,11 @@ impl Future for Sleep {
         }
         match &mut this.registration {
             Some(registration) if Rc::ptr_eq(&registration.driver, &driver) => {
-                if registration.deadline == this.deadline {
-                    driver.set_waker(registration.key, cx.waker());
-                } else {
+                if registration.deadline_changed {
                     driver.reschedule(registration.key, this.deadline, cx.waker());
-                    registration.deadline = this.deadline;
+                    registration.deadline_changed = false;
+                } else {
+                    driver.set_waker(registration.key, cx.waker());
                 }
             }
             _ => {
@@ -194,7 +204,7 @@ impl Future for Sleep {
                 this.registration = Some(Registration {
                     driver,
                     key,
-                    deadline: this.deadline,
+                    deadline_changed: false,
                 });
             }
         }

@@ -81,13 +81,35 @@
 //!
 //! # Memory
 //!
-//! Entries live in a `slab::Slab`; a slot's list links them by slab index
-//! (`prev`/`next`), so linking and unlinking touch only the entry and its two
-//! neighbours: O(1), no `unsafe`. Cancelling removes the entry from the slab
-//! at once and its slot is reused by the next insert. The slab's storage
-//! keeps its high-water mark (it does not shrink): memory is bounded by the
-//! peak number of timers alive at the same time, never by how many were
-//! ever created. An entry takes 64 bytes on 64-bit targets.
+//! Entries live in a `slab::Slab`. Each list is circular and doubly linked
+//! through a *head* node of its own (one per slot, one for the overflow),
+//! and links are node numbers, not pointers:
+//!
+//! ```text
+//!   head(level 1, slot 12) ⇄ entry 7 ⇄ entry 3 ⇄ entry 9 ⇄ (back to the head)
+//!   empty list: the head links to itself     unlinked entry: links to itself
+//! ```
+//!
+//! Linking at the tail and unlinking touch only the node and its two
+//! neighbours: O(1), no `unsafe`, and no need for an entry to remember which
+//! list it is in: when unlinking leaves a node whose two neighbours are the
+//! same node, that node is the list's head and the list is now empty, and the
+//! head's number tells which slot's occupancy bit to clear. Cancelling removes
+//! the entry from the slab at once and its slot is reused by the next insert.
+//! The slab's storage keeps its high-water mark (it does not shrink): memory
+//! is bounded by the peak number of timers alive at the same time, never by
+//! how many were ever created.
+//!
+//! Every sleeping task owns one entry, so its size is paid once per sleeper
+//! (100 000 sleeping tasks hold 100 000 entries). It takes 32 bytes on
+//! 64-bit targets, the slab's vacant/occupied tag included:
+//!
+//! ```text
+//!   tick u64 (8) │ waker Option<Waker> (16) │ prev (4) │ next (4)
+//! ```
+//!
+//! Node numbers are `NonZeroU32`s: four bytes, and the zero they never take
+//! is where the slab marks a vacant slot, so the tag costs no extra word.
 //!
 //! An entry that fired leaves its slot's list but stays in the slab until its
 //! owner (a `Sleep`) removes it, so a key never points at a reused slot.
@@ -105,6 +127,7 @@
 //! lists are first-in first-out and a cascade keeps their order.
 
 use std::iter;
+use std::num::NonZeroU32;
 use std::task::Waker;
 
 use slab::Slab;
@@ -117,24 +140,87 @@ const SLOTS: usize = 1 << SLOT_BITS;
 const LEVELS: usize = 6;
 /// Ticks spanned by one turn of the top level: 64^6 = 2^36 (about 2.2 years).
 const TOP_TURN_BITS: u32 = SLOT_BITS * LEVELS as u32;
+/// One list per slot of every level, and the overflow list.
+const LISTS: usize = LEVELS * SLOTS + 1;
 
 /// Names one timer in the wheel; valid until [`Wheel::remove`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TimerKey(usize);
+pub(crate) struct TimerKey(Node);
 
-/// The list an entry is linked into. (Bytes rather than `usize`s keep an
-/// entry at 64 bytes instead of 80.)
+/// A node of the lists: a list's head (numbers `1..=LISTS`) or an entry
+/// (`LISTS + 1 + slab key`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Node(NonZeroU32);
+
+impl Node {
+    fn head(location: Location) -> Self {
+        let list = match location {
+            Location::Slot { level, slot } => level * SLOTS + slot,
+            Location::Overflow => LEVELS * SLOTS,
+        };
+        Self::number(list)
+    }
+
+    /// # Panics
+    ///
+    /// Beyond about 4.29 billion live timers (over 128 GiB of entries).
+    fn entry(key: usize) -> Self {
+        Self::number(LISTS + key)
+    }
+
+    /// The node numbered `index + 1`.
+    fn number(index: usize) -> Self {
+        u32::try_from(index + 1)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .map(Node)
+            .expect("more than 4 294 966 910 timers alive at once")
+    }
+
+    /// `0..LISTS` for a head, `LISTS..` for an entry.
+    fn index(self) -> usize {
+        // `u32` to `usize` is lossless on the targets mio supports.
+        (self.0.get() - 1) as usize
+    }
+
+    /// The list this node is the head of, if it is a head.
+    fn as_head(self) -> Option<Location> {
+        match self.index() {
+            list if list < LEVELS * SLOTS => Some(Location::Slot {
+                level: list / SLOTS,
+                slot: list % SLOTS,
+            }),
+            list if list < LISTS => Some(Location::Overflow),
+            _ => None,
+        }
+    }
+
+    /// The entry's slab key; `self` is an entry.
+    fn key(self) -> usize {
+        self.index() - LISTS
+    }
+}
+
+/// A list: a slot of a level, or the overflow list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Location {
-    Slot { level: u8, slot: u8 },
+    Slot { level: usize, slot: usize },
     Overflow,
 }
 
-impl Location {
-    fn slot(level: usize, slot: usize) -> Self {
-        Location::Slot {
-            level: level as u8,
-            slot: slot as u8,
+/// A node's neighbours in its circular list; a node that is in no list (an
+/// empty list's head, an entry that fired) is its own neighbour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Links {
+    prev: Node,
+    next: Node,
+}
+
+impl Links {
+    fn alone(node: Node) -> Self {
+        Links {
+            prev: node,
+            next: node,
         }
     }
 }
@@ -144,46 +230,20 @@ struct Entry {
     tick: u64,
     /// Taken when the timer fires.
     waker: Option<Waker>,
-    /// `None` once fired: unlinked, waiting for its owner to remove it.
-    location: Option<Location>,
-    prev: Option<usize>,
-    next: Option<usize>,
-}
-
-/// A doubly linked list of entries, by slab index.
-#[derive(Debug, Clone, Copy)]
-struct List {
-    head: Option<usize>,
-    tail: Option<usize>,
-}
-
-impl List {
-    const EMPTY: List = List {
-        head: None,
-        tail: None,
-    };
-}
-
-struct Level {
-    /// Bit `i` is set while `slots[i]` is not empty.
-    occupied: u64,
-    slots: [List; SLOTS],
-}
-
-impl Level {
-    const EMPTY: Level = Level {
-        occupied: 0,
-        slots: [List::EMPTY; SLOTS],
-    };
+    /// Alone once fired: unlinked, waiting for its owner to remove it.
+    links: Links,
 }
 
 /// The timers of one runtime, by due tick.
 pub(crate) struct Wheel {
     entries: Slab<Entry>,
-    levels: [Level; LEVELS],
-    overflow: List,
-    /// No entry of `overflow` is due before this tick. Cancelling may leave
-    /// it lower than the true minimum, which only costs an early re-placing.
+    /// The lists' heads, by `Node::head`'s numbering.
+    heads: [Links; LISTS],
+    /// Per level, bit `i` is set while slot `i`'s list is not empty.
+    occupied: [u64; LEVELS],
+    /// No entry of the overflow list is due before this tick. Cancelling
+    /// may leave it lower than the true minimum, which only costs an early
+    /// re-placing.
     overflow_bound: u64,
     /// The tick the wheel was last advanced to: everything due at or before
     /// it has fired, and a timer placed since with an earlier tick is clamped
@@ -221,8 +281,8 @@ impl Wheel {
     pub(crate) fn new() -> Self {
         Self {
             entries: Slab::new(),
-            levels: [Level::EMPTY; LEVELS],
-            overflow: List::EMPTY,
+            heads: std::array::from_fn(|index| Links::alone(Node::number(index))),
+            occupied: [0; LEVELS],
             overflow_bound: u64::MAX,
             elapsed: 0,
             linked: 0,
@@ -236,15 +296,15 @@ impl Wheel {
 
     /// Registers a timer due at `tick`.
     pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> TimerKey {
-        let key = self.entries.insert(Entry {
+        let entry = self.entries.vacant_entry();
+        let node = Node::entry(entry.key());
+        entry.insert(Entry {
             tick,
             waker: Some(waker),
-            location: None,
-            prev: None,
-            next: None,
+            links: Links::alone(node),
         });
-        self.link(key, tick);
-        TimerKey(key)
+        self.link(node, tick);
+        TimerKey(node)
     }
 
     /// Moves a timer, fired or not, to `tick`; it keeps its waker, if any.
@@ -256,7 +316,7 @@ impl Wheel {
     /// Makes `waker` the one to wake; returns the waker it replaces, for the
     /// caller to drop once it no longer borrows the wheel.
     pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> Option<Waker> {
-        let slot = &mut self.entries[key.0].waker;
+        let slot = &mut self.entries[key.0.key()].waker;
         match slot {
             Some(current) if current.will_wake(waker) => None,
             _ => slot.replace(waker.clone()),
@@ -267,7 +327,7 @@ impl Wheel {
     /// Returns its waker, for the caller to drop outside any borrow.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
         self.unlink(key.0);
-        self.entries.remove(key.0).waker
+        self.entries.remove(key.0.key()).waker
     }
 
     /// A tick at or before which the earliest timer is due: exact for a
@@ -284,8 +344,8 @@ impl Wheel {
         match location {
             Location::Slot { level: 0, .. } => Some(start),
             _ => self
-                .keys_in(*self.list(location))
-                .map(|key| self.entries[key].tick)
+                .entries_in(location)
+                .map(|node| self.entries[node.key()].tick)
                 .min(),
         }
     }
@@ -312,14 +372,15 @@ impl Wheel {
 
     /// The earliest non-empty list and the tick it must be looked at.
     fn next_slot(&self) -> Option<(Location, u64)> {
-        for (level, slots) in self.levels.iter().enumerate() {
-            if slots.occupied != 0 {
-                let slot = slots.occupied.trailing_zeros() as usize;
+        for (level, &occupied) in self.occupied.iter().enumerate() {
+            if occupied != 0 {
+                let slot = occupied.trailing_zeros() as usize;
                 let start = slot_start(self.elapsed, level, slot);
-                return Some((Location::slot(level, slot), start));
+                return Some((Location::Slot { level, slot }, start));
             }
         }
-        self.overflow.head.map(|_| {
+        let overflow = Node::head(Location::Overflow);
+        (self.links(overflow).next != overflow).then(|| {
             let turn_start = self.overflow_bound & !((1u64 << TOP_TURN_BITS) - 1);
             (Location::Overflow, turn_start)
         })
@@ -329,104 +390,101 @@ impl Wheel {
     /// looked at now (`elapsed` is its start): fires the due ones and places
     /// the others again, lower down.
     fn empty_slot(&mut self, location: Location, fired: &mut Vec<Waker>) -> usize {
-        let list = std::mem::replace(self.list_mut(location), List::EMPTY);
+        let head = Node::head(location);
+        // Detach the whole chain first: entries placed again may go back
+        // into this very list (the overflow). The chain's last entry still
+        // links forward to the head, which ends the walk.
+        let first = self.links(head).next;
+        *self.links_mut(head) = Links::alone(head);
         match location {
-            Location::Slot { level, slot } => {
-                self.levels[usize::from(level)].occupied &= !(1u64 << slot)
-            }
+            Location::Slot { level, slot } => self.occupied[level] &= !(1u64 << slot),
             Location::Overflow => self.overflow_bound = u64::MAX,
         }
         let mut count = 0;
-        let mut cursor = list.head;
-        while let Some(key) = cursor {
-            let entry = &mut self.entries[key];
-            cursor = entry.next.take();
-            entry.prev = None;
-            entry.location = None;
+        let mut cursor = first;
+        while cursor != head {
+            let entry = &mut self.entries[cursor.key()];
+            let next = entry.links.next;
+            entry.links = Links::alone(cursor);
             self.linked -= 1;
             if entry.tick <= self.elapsed {
                 fired.extend(entry.waker.take());
                 count += 1;
             } else {
                 let tick = entry.tick;
-                self.link(key, tick);
+                self.link(cursor, tick);
             }
+            cursor = next;
         }
         count
     }
 
-    /// Links the (unlinked) entry `key` as due at `tick`.
-    fn link(&mut self, key: usize, tick: u64) {
+    /// Links the (unlinked) entry `node` at the tail of the list for `tick`.
+    fn link(&mut self, node: Node, tick: u64) {
         let tick = tick.max(self.elapsed);
         let location = match level_for(self.elapsed, tick) {
             Some(level) => {
                 let slot = slot_for(tick, level);
-                self.levels[level].occupied |= 1u64 << slot;
-                Location::slot(level, slot)
+                self.occupied[level] |= 1u64 << slot;
+                Location::Slot { level, slot }
             }
             None => {
                 self.overflow_bound = self.overflow_bound.min(tick);
                 Location::Overflow
             }
         };
-        let old_tail = self.list(location).tail;
-        let entry = &mut self.entries[key];
+        let head = Node::head(location);
+        let tail = self.links(head).prev;
+        let entry = &mut self.entries[node.key()];
         entry.tick = tick;
-        entry.location = Some(location);
-        entry.prev = old_tail;
-        entry.next = None;
-        match old_tail {
-            Some(tail) => self.entries[tail].next = Some(key),
-            None => self.list_mut(location).head = Some(key),
-        }
-        self.list_mut(location).tail = Some(key);
+        entry.links = Links {
+            prev: tail,
+            next: head,
+        };
+        self.links_mut(tail).next = node;
+        self.links_mut(head).prev = node;
         self.linked += 1;
     }
 
-    /// Takes the entry `key` out of its list, if it is in one.
-    fn unlink(&mut self, key: usize) {
-        let entry = &mut self.entries[key];
-        let Some(location) = entry.location.take() else {
+    /// Takes the entry `node` out of its list, if it is in one.
+    fn unlink(&mut self, node: Node) {
+        let Links { prev, next } = self.links(node);
+        if next == node {
             return;
-        };
-        let (prev, next) = (entry.prev.take(), entry.next.take());
-        match prev {
-            Some(prev) => self.entries[prev].next = next,
-            None => self.list_mut(location).head = next,
         }
-        match next {
-            Some(next) => self.entries[next].prev = prev,
-            None => self.list_mut(location).tail = prev,
-        }
-        if let Location::Slot { level, slot } = location {
-            let level = &mut self.levels[usize::from(level)];
-            if level.slots[usize::from(slot)].head.is_none() {
-                level.occupied &= !(1u64 << slot);
-            }
-        }
+        self.links_mut(prev).next = next;
+        self.links_mut(next).prev = prev;
+        *self.links_mut(node) = Links::alone(node);
         self.linked -= 1;
-    }
-
-    fn list(&self, location: Location) -> &List {
-        match location {
-            Location::Slot { level, slot } => {
-                &self.levels[usize::from(level)].slots[usize::from(slot)]
+        // Neighbours that are one node: the head of a list left empty.
+        if prev == next {
+            if let Some(Location::Slot { level, slot }) = prev.as_head() {
+                self.occupied[level] &= !(1u64 << slot);
             }
-            Location::Overflow => &self.overflow,
         }
     }
 
-    fn list_mut(&mut self, location: Location) -> &mut List {
-        match location {
-            Location::Slot { level, slot } => {
-                &mut self.levels[usize::from(level)].slots[usize::from(slot)]
-            }
-            Location::Overflow => &mut self.overflow,
+    fn links(&self, node: Node) -> Links {
+        match node.as_head() {
+            Some(_) => self.heads[node.index()],
+            None => self.entries[node.key()].links,
         }
     }
 
-    fn keys_in(&self, list: List) -> impl Iterator<Item = usize> + '_ {
-        iter::successors(list.head, |&key| self.entries[key].next)
+    fn links_mut(&mut self, node: Node) -> &mut Links {
+        match node.as_head() {
+            Some(_) => &mut self.heads[node.index()],
+            None => &mut self.entries[node.key()].links,
+        }
+    }
+
+    /// The entries of the list at `location`, head to tail.
+    fn entries_in(&self, location: Location) -> impl Iterator<Item = Node> + '_ {
+        let head = Node::head(location);
+        iter::successors(Some(self.links(head).next), |&node| {
+            Some(self.links(node).next)
+        })
+        .take_while(move |&node| node != head)
     }
 }
 
@@ -807,8 +865,25 @@ mod tests {
 
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn an_entry_takes_64_bytes() {
-        assert_eq!(std::mem::size_of::<Entry>(), 64);
+    fn an_entry_takes_32_bytes_in_the_slab_too() {
+        /// The shape of a slot of `slab::Slab` (the crate keeps it private).
+        enum SlabSlot<T> {
+            Vacant(usize),
+            Occupied(T),
+        }
+        let node = Node::entry(0);
+        let slots = [
+            SlabSlot::Vacant(1),
+            SlabSlot::Occupied(Entry {
+                tick: 0,
+                waker: None,
+                links: Links::alone(node),
+            }),
+        ];
+        assert!(matches!(slots[1], SlabSlot::Occupied(_)));
+        assert!(matches!(slots[0], SlabSlot::Vacant(1)));
+        assert_eq!(std::mem::size_of::<Entry>(), 32);
+        assert_eq!(std::mem::size_of_val(&slots[0]), 32);
     }
 
     #[test]
@@ -827,7 +902,7 @@ mod tests {
             assert_eq!(wheel.live(), PEAK);
             // A freed slot is reused before the slab grows, so no key ever
             // reaches past the peak number of live timers.
-            assert!(keys.iter().all(|key| key.0 < PEAK));
+            assert!(keys.iter().all(|key| key.0.key() < PEAK));
             // Cancel in a scrambled order.
             while !keys.is_empty() {
                 let index = rng.below(keys.len() as u64) as usize;
