@@ -23,7 +23,7 @@
 //!   blocking job is running, whose result may still arrive).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::pin::pin;
@@ -95,10 +95,12 @@ fn bump(counter: &Cell<u64>, by: u64) {
     counter.set(counter.get() + by);
 }
 
-/// What the runtime's slab holds for each live task.
+/// What the runtime's slab holds for each live task: 16 bytes, the slab's
+/// own vacant/occupied tag included (it hides in the pointer's null niche).
+/// Every live task, sleeping or not, pays for one slot, so rarer data goes
+/// elsewhere: names, which few tasks have, wait in `Core::names`.
 struct TaskSlot {
     task: TaskPtr,
-    name: Option<Arc<str>>,
     polls: u64,
 }
 
@@ -116,6 +118,8 @@ impl Drop for TaskSlot {
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     tasks: RefCell<Slab<TaskSlot>>,
+    /// The names given to `spawn_named`, for the tasks still alive.
+    names: RefCell<BTreeMap<TaskId, Arc<str>>>,
     run_queue: RefCell<VecDeque<TaskRef>>,
     pub(crate) time: Rc<TimeDriver>,
     pub(crate) reactor: Rc<Reactor>,
@@ -141,6 +145,7 @@ impl Core {
             ),
             shared,
             tasks: RefCell::new(Slab::new()),
+            names: RefCell::new(BTreeMap::new()),
             run_queue: RefCell::new(VecDeque::new()),
             time: Rc::new(TimeDriver::new(config.start_paused)),
             reactor: Rc::new(reactor),
@@ -172,14 +177,20 @@ impl Core {
         let task = {
             let mut tasks = self.tasks.borrow_mut();
             let entry = tasks.vacant_entry();
-            let task = TaskPtr::allocate(fut, id, entry.key(), self.shared.clone());
+            let key = u32::try_from(entry.key())
+                .ok()
+                .filter(|&key| key != MAIN_KEY)
+                .expect("more than 4 294 967 294 tasks alive at once on one runtime");
+            let task = TaskPtr::allocate(fut, id, key, self.shared.clone());
             entry.insert(TaskSlot {
                 task: task.clone(),
-                name,
                 polls: 0,
             });
             task
         };
+        if let Some(name) = name {
+            self.names.borrow_mut().insert(id, name);
+        }
         bump(&self.counters.spawned, 1);
         task.header().schedule();
         // SAFETY: the block was allocated for `fut`, whose output is `F::Output`.
@@ -202,9 +213,9 @@ impl Core {
                 let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                     break;
                 };
-                if task.key != MAIN_KEY {
+                if task.key() != MAIN_KEY {
                     self.run_task(task);
-                } else if task.id == main.id && main.flags.start_poll() == PollStart::Poll {
+                } else if task.is_for(main.id) && main.flags.start_poll() == PollStart::Poll {
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
@@ -226,24 +237,23 @@ impl Core {
 
     /// Polls one task, or drops it if it was aborted.
     fn run_task(&self, task: TaskRef) {
+        let key = task.key() as usize;
         let mut tasks = self.tasks.borrow_mut();
         let Some(slot) = tasks
-            .get_mut(task.key)
-            .filter(|slot| slot.task.header().id == task.id)
+            .get_mut(key)
+            .filter(|slot| task.is_for(slot.task.header().id))
         else {
             // A wake for a task that already ended (its slot was freed,
             // maybe reused): nothing to do.
             return;
         };
+        let id = slot.task.header().id;
         match slot.task.header().flags.start_poll() {
             PollStart::Poll => {}
             PollStart::Skip => return,
             PollStart::Abort => {
-                let slot = tasks.remove(task.key);
                 drop(tasks);
-                // Dropped outside the slab's borrow: the future's destructors
-                // may spawn, abort or wake other tasks.
-                drop(slot);
+                self.remove_task(key, id);
                 return;
             }
         }
@@ -267,28 +277,33 @@ impl Core {
         let poll = unsafe { running.poll(&mut cx) };
         self.running.set(None);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
-            self.warn_if_slow(task, started.elapsed(), threshold);
+            self.warn_if_slow(id, started.elapsed(), threshold);
         }
         if poll.is_ready() {
-            let slot = self.tasks.borrow_mut().remove(task.key);
-            drop(slot);
+            self.remove_task(key, id);
         }
     }
 
+    /// Drops a live task's slot (and name): the task is cancelled if it has
+    /// not finished, and the block freed unless a handle or waker holds it.
+    fn remove_task(&self, key: usize, id: TaskId) {
+        let slot = self.tasks.borrow_mut().remove(key);
+        let name = self.names.borrow_mut().remove(&id);
+        // Dropped outside the borrows: the future's destructors may spawn,
+        // abort or wake other tasks.
+        drop((slot, name));
+    }
+
     /// asyncio's debug mode: name the task that blocked the loop.
-    fn warn_if_slow(&self, task: TaskRef, took: Duration, threshold: Duration) {
+    fn warn_if_slow(&self, id: TaskId, took: Duration, threshold: Duration) {
         if took <= threshold {
             return;
         }
-        let name = self
-            .tasks
-            .borrow()
-            .get(task.key)
-            .and_then(|slot| slot.name.clone());
+        let name = self.names.borrow().get(&id).cloned();
         eprintln!(
             "weft: task {} ({}) blocked the event loop for {:?} in one poll (threshold {:?}); \
              is it doing blocking work? consider spawn_blocking",
-            task.id,
+            id,
             name.as_deref().unwrap_or("unnamed"),
             took,
             threshold
@@ -351,13 +366,14 @@ impl Core {
     }
 
     pub(crate) fn task_snapshots(&self) -> Vec<TaskSnapshot> {
+        let names = self.names.borrow();
         self.tasks
             .borrow()
             .iter()
             .map(|(key, slot)| TaskSnapshot {
                 id: slot.task.header().id,
-                name: slot.name.clone(),
-                state: if self.running.get().is_some_and(|t| t.key == key) {
+                name: names.get(&slot.task.header().id).cloned(),
+                state: if self.running.get().is_some_and(|t| t.key() as usize == key) {
                     TaskState::Running
                 } else if slot.task.header().flags.is_queued() {
                     TaskState::Scheduled
@@ -380,10 +396,44 @@ impl Core {
             // Each slot cancels its task as it drops (see `TaskSlot`).
             drop(slots);
         }
+        self.names.borrow_mut().clear();
         self.run_queue.borrow_mut().clear();
         // Headers queued by other threads hold the `Shared` that holds the
         // queue: closing it breaks that cycle and refuses later pushes.
         drop(self.shared.remote.close());
         self.blocking.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::pending;
+
+    use crate::context;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_task_slot_takes_two_words() {
+        assert_eq!(std::mem::size_of::<super::TaskSlot>(), 16);
+    }
+
+    #[test]
+    fn names_leave_with_their_tasks() {
+        crate::run(async {
+            let core = context::current("the test");
+            let short = crate::spawn_named("short", async {});
+            let long = crate::spawn_named("long", pending::<()>());
+            let unnamed = crate::spawn(pending::<()>());
+            assert_eq!(core.names.borrow().len(), 2);
+            short.await.unwrap();
+            assert_eq!(core.names.borrow().len(), 1);
+            long.abort();
+            assert!(long.await.unwrap_err().is_cancelled());
+            assert!(core.names.borrow().is_empty());
+            let snapshots = core.task_snapshots();
+            assert_eq!(snapshots.len(), 1);
+            assert_eq!(snapshots[0].id, unnamed.id());
+            assert_eq!(snapshots[0].name, None);
+        });
     }
 }

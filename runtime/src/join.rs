@@ -1,17 +1,35 @@
 //! `JoinHandle`: the caller's end of a spawned task.
 //!
-//! A task and its handle share one [`JoinCell`]: the task writes its outcome
-//! there exactly once (its value, its panic, or "cancelled" when it was
-//! dropped unfinished) and wakes whoever awaits the handle. For a spawned
-//! task the cell lives inside the task's own allocation (`raw.rs`); for a
-//! `spawn_blocking` job it is a small `Arc` of its own, completed from a
-//! pool thread.
+//! A task and its handle meet at a *rendezvous* (see [`Rendezvous`]): a
+//! progress byte, and a mutex holding the waker of whoever awaits the
+//! handle. The task hands its outcome over exactly once (its value, its
+//! panic, or "cancelled" when it was dropped unfinished) and wakes that
+//! waker; the handle takes the outcome, or, if it is dropped first, leaves
+//! the task to drop the outcome itself.
 //!
 //! ```text
-//!   task (runtime thread or blocking thread)        JoinHandle (awaiting task)
-//!        │ complete(Ok(v) | Panicked | Cancelled)        │ poll: take the outcome,
-//!        └──────────────▶ JoinCell { outcome, waker } ◀──┘   or leave a waker
+//!   task (runtime thread or blocking thread)          JoinHandle (any thread)
+//!        │ complete: store the outcome,                    │ poll: take the outcome
+//!        │ set FINISHED, wake the waiter                   │ (set READ), or leave
+//!        └──────────▶ progress + waiter (locked) ◀─────────┘ a waker; drop: set
+//!                            │                               DETACHED, drop any
+//!                     outcome storage                        unread outcome
 //! ```
+//!
+//! Where the outcome waits depends on the kind of task:
+//!
+//! * a spawned task keeps it in its own allocation, in the memory its
+//!   finished future occupied (`raw.rs`), and the progress byte and the
+//!   waiter sit in the task's header;
+//! * a `spawn_blocking` job keeps all three in a small `Arc` of its own
+//!   ([`BlockingJoin`]), completed from a pool thread.
+//!
+//! Every change of the progress byte is made under the waiter's lock (so a
+//! load and a store do, no read-modify-write is needed), and the lock orders
+//! the hand-over: the outcome is stored before FINISHED is set, and the
+//! handle reads it only after it saw FINISHED. Reads that need no lock
+//! (`is_finished`, and a dropped handle noticing it already read the
+//! outcome) are single atomic loads.
 //!
 //! Dropping a `JoinHandle` detaches the task: it keeps running, and its
 //! outcome is dropped as soon as it is known, on the task's own thread.
@@ -30,53 +48,53 @@ use parking_lot::Mutex;
 use crate::raw::TaskPtr;
 use crate::task::TaskId;
 
-/// The outcome is known (`JoinCell::complete` ran).
+/// The outcome is known: stored for the handle, or dropped if it was gone.
 const FINISHED: u8 = 1;
 /// The handle took the outcome: dropping it has nothing left to do.
 const READ: u8 = 2;
+/// The handle was dropped: an outcome that comes later is dropped at once.
+const DETACHED: u8 = 4;
 
-/// Where a task leaves its outcome for its `JoinHandle`.
-pub(crate) struct JoinCell<T> {
-    /// `FINISHED` and `READ`, readable without the lock.
-    progress: AtomicU8,
-    state: Mutex<JoinState<T>>,
+/// The two fields where a task and its handle meet, borrowed from wherever
+/// their owner keeps them, plus the protocol over them. The outcome's
+/// storage is the owner's: the task side passes a `store` function, the
+/// handle side a `take` function, and the rendezvous calls each at most
+/// once, under the lock, at the right moment.
+#[derive(Clone, Copy)]
+pub(crate) struct Rendezvous<'a> {
+    progress: &'a AtomicU8,
+    waiter: &'a Mutex<Option<Waker>>,
 }
 
-struct JoinState<T> {
-    outcome: Option<Result<T, JoinError>>,
-    waker: Option<Waker>,
-    /// Cleared when the handle is dropped: an outcome is then dropped at
-    /// once instead of being kept for nobody.
-    handle_alive: bool,
-}
-
-impl<T> JoinCell<T> {
-    pub(crate) fn new() -> Self {
-        Self {
-            progress: AtomicU8::new(0),
-            state: Mutex::new(JoinState {
-                outcome: None,
-                waker: None,
-                handle_alive: true,
-            }),
-        }
+impl<'a> Rendezvous<'a> {
+    pub(crate) fn new(progress: &'a AtomicU8, waiter: &'a Mutex<Option<Waker>>) -> Self {
+        Self { progress, waiter }
     }
 
-    /// Records the outcome (the first one wins) and wakes the awaiting
-    /// handle; with no handle left, drops the outcome right here.
-    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+    /// Whether the outcome is known.
+    pub(crate) fn is_finished(self) -> bool {
+        self.progress.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    /// Task side: hands `outcome` over (the first one wins) with `store`,
+    /// which puts it where the handle's `take` finds it, and wakes the
+    /// awaiting handle. With no handle left, the outcome is dropped here
+    /// instead, on the task's thread.
+    pub(crate) fn complete<O>(self, outcome: O, store: impl FnOnce(O)) {
         let (unread, waker) = {
-            let mut state = self.state.lock();
-            if self.progress.load(Ordering::Relaxed) & FINISHED != 0 {
+            let mut waiter = self.waiter.lock();
+            let progress = self.progress.load(Ordering::Relaxed);
+            if progress & FINISHED != 0 {
                 return;
             }
-            self.progress.fetch_or(FINISHED, Ordering::Release);
-            if state.handle_alive {
-                state.outcome = Some(outcome);
-                (None, state.waker.take())
+            let handed_over = if progress & DETACHED == 0 {
+                store(outcome);
+                (None, waiter.take())
             } else {
                 (Some(outcome), None)
-            }
+            };
+            self.progress.store(progress | FINISHED, Ordering::Release);
+            handed_over
         };
         drop(unread);
         if let Some(waker) = waker {
@@ -84,44 +102,84 @@ impl<T> JoinCell<T> {
         }
     }
 
-    pub(crate) fn is_finished(&self) -> bool {
-        self.progress.load(Ordering::Acquire) & FINISHED != 0
-    }
-
-    fn poll_outcome(&self, cx: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
-        let mut state = self.state.lock();
-        match state.outcome.take() {
-            Some(outcome) => {
-                self.progress.fetch_or(READ, Ordering::Relaxed);
-                Poll::Ready(outcome)
+    /// Handle side: the outcome, taken with `take`, once the task finished;
+    /// until then the handle's waker is left for the task to wake.
+    ///
+    /// # Panics
+    ///
+    /// When the outcome was taken already.
+    fn poll_outcome<R>(self, cx: &mut Context<'_>, take: impl FnOnce() -> R) -> Poll<R> {
+        let mut waiter = self.waiter.lock();
+        let progress = self.progress.load(Ordering::Relaxed);
+        if progress & FINISHED == 0 {
+            match &mut *waiter {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
             }
-            None if self.progress.load(Ordering::Relaxed) & FINISHED != 0 => {
-                panic!("JoinHandle polled again after it returned the task's outcome")
-            }
-            None => {
-                match &mut state.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
+            return Poll::Pending;
         }
+        assert!(
+            progress & READ == 0,
+            "JoinHandle polled again after it returned the task's outcome"
+        );
+        self.progress.store(progress | READ, Ordering::Relaxed);
+        Poll::Ready(take())
     }
 
-    /// The handle is going away: drop any outcome now, on its thread.
-    fn detach(&self) {
+    /// Handle side, when the handle goes: drops an outcome it did not read
+    /// (now, on its thread, with `take` to get it) and its waker.
+    fn detach<R>(self, take: impl FnOnce() -> R) {
         // The usual end: the handle was awaited, nothing is left to drop.
         // (Only the handle sets READ, so its own earlier store is visible.)
         if self.progress.load(Ordering::Relaxed) & READ != 0 {
             return;
         }
-        let unread = {
-            let mut state = self.state.lock();
-            state.handle_alive = false;
-            state.waker = None;
-            state.outcome.take()
+        let (waker, unread) = {
+            let mut waiter = self.waiter.lock();
+            let progress = self.progress.load(Ordering::Relaxed);
+            self.progress.store(progress | DETACHED, Ordering::Relaxed);
+            (waiter.take(), (progress & FINISHED != 0).then(take))
         };
+        drop(waker);
         drop(unread);
+    }
+}
+
+/// Where a `spawn_blocking` job leaves its outcome for its `JoinHandle`.
+pub(crate) struct JoinCell<T> {
+    progress: AtomicU8,
+    waiter: Mutex<Option<Waker>>,
+    /// A lock of its own, so that this stays safe code; the rendezvous is
+    /// shared with tasks, whose outcome sits outside any lock, and a
+    /// blocking job costs a thread hand-off anyway.
+    outcome: Mutex<Option<Result<T, JoinError>>>,
+}
+
+impl<T> JoinCell<T> {
+    fn new() -> Self {
+        Self {
+            progress: AtomicU8::new(0),
+            waiter: Mutex::new(None),
+            outcome: Mutex::new(None),
+        }
+    }
+
+    fn rendezvous(&self) -> Rendezvous<'_> {
+        Rendezvous::new(&self.progress, &self.waiter)
+    }
+
+    /// Records the outcome (the first one wins) and wakes the awaiting
+    /// handle; with no handle left, drops the outcome right here.
+    pub(crate) fn complete(&self, outcome: Result<T, JoinError>) {
+        self.rendezvous()
+            .complete(outcome, |outcome| *self.outcome.lock() = Some(outcome));
+    }
+
+    fn take(&self) -> Result<T, JoinError> {
+        self.outcome
+            .lock()
+            .take()
+            .expect("the rendezvous takes a stored outcome, once")
     }
 }
 
@@ -149,7 +207,7 @@ impl<T> BlockingJoin<T> {
 
 /// What a handle points at.
 enum Target<T> {
-    /// A spawned task's block, whose join cell holds a `T`.
+    /// A spawned task's block, whose output type is `T`.
     Task(TaskPtr, PhantomData<T>),
     /// A `spawn_blocking` job.
     Blocking(Arc<BlockingJoin<T>>),
@@ -190,11 +248,25 @@ impl<T> JoinHandle<T> {
         }
     }
 
-    fn cell(&self) -> &JoinCell<T> {
+    fn rendezvous(&self) -> Rendezvous<'_> {
         match &self.target {
-            // SAFETY: `for_task`'s contract: the block's output type is `T`.
-            Target::Task(task, _) => unsafe { task.join::<T>() },
-            Target::Blocking(job) => &job.cell,
+            Target::Task(task, _) => task.header().rendezvous(),
+            Target::Blocking(job) => job.cell.rendezvous(),
+        }
+    }
+
+    /// Moves the outcome out of its storage.
+    ///
+    /// # Safety
+    ///
+    /// Only as the `take` of this handle's rendezvous, which calls it once,
+    /// after the task finished and stored its outcome.
+    unsafe fn take_outcome(&self) -> Result<T, JoinError> {
+        match &self.target {
+            // SAFETY: `for_task`'s contract says the block's output type is
+            // `T`; the caller's contract is `take_output`'s.
+            Target::Task(task, _) => unsafe { task.take_output::<T>() },
+            Target::Blocking(job) => job.cell.take(),
         }
     }
 
@@ -219,7 +291,7 @@ impl<T> JoinHandle<T> {
 
     /// Whether the task has finished (with a value, a panic or cancelled).
     pub fn is_finished(&self) -> bool {
-        self.cell().is_finished()
+        self.rendezvous().is_finished()
     }
 
     /// The task's id, unique within its runtime.
@@ -235,7 +307,9 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.cell().poll_outcome(cx)
+        // SAFETY: called as the rendezvous' `take`.
+        self.rendezvous()
+            .poll_outcome(cx, || unsafe { self.take_outcome() })
     }
 }
 
@@ -243,7 +317,8 @@ impl<T> Unpin for JoinHandle<T> {}
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.cell().detach();
+        // SAFETY: called as the rendezvous' `take`.
+        self.rendezvous().detach(|| unsafe { self.take_outcome() });
     }
 }
 
@@ -268,8 +343,10 @@ impl<T> fmt::Debug for JoinHandle<T> {
 pub struct JoinError {
     id: TaskId,
     // A std Mutex makes the `Send`-only payload shareable, so that `JoinError`
-    // is `Sync` and fits in `Box<dyn Error + Send + Sync>`.
-    panic: Option<std::sync::Mutex<Box<dyn Any + Send + 'static>>>,
+    // is `Sync` and fits in `Box<dyn Error + Send + Sync>`. It is boxed: a
+    // task's outcome shares memory with its future, and keeping the error at
+    // two words keeps a task with a small future and output small.
+    panic: Option<Box<std::sync::Mutex<Box<dyn Any + Send + 'static>>>>,
 }
 
 impl JoinError {
@@ -280,7 +357,7 @@ impl JoinError {
     pub(crate) fn panicked(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> Self {
         Self {
             id,
-            panic: Some(std::sync::Mutex::new(payload)),
+            panic: Some(Box::new(std::sync::Mutex::new(payload))),
         }
     }
 

@@ -1,25 +1,54 @@
 //! One heap allocation per task.
 //!
-//! A spawned future, its join state and the header that wakers share all
-//! live in one block, laid out with `repr(C)` so that a pointer to the block
-//! is also a pointer to its header, and, knowing only the output type `T`,
-//! to its join state:
+//! A spawned future, its outcome and the header that wakers share all live
+//! in one block, laid out with `repr(C)` so that a pointer to the block is
+//! also a pointer to its header:
 //!
 //! ```text
 //!   TaskPtr ──▶ ┌─────────────────────────────┐  ◀── Waker data pointer
-//!               │ Header                      │      (refs, flags, id, slot,
-//!               │   refs, flags, id, key,     │       runtime, vtable)
-//!               │   shared, vtable            │
-//!               ├─────────────────────────────┤  ◀── JoinHandle<T> reads here:
-//!               │ JoinCell<T>                 │      the offset depends on T only
+//!               │ Header (64 bytes)           │      shared with any thread:
+//!               │   refs, wake flags,         │      atomics, plain integers,
+//!               │   join progress, slot key,  │      the runtime's `Shared`
+//!               │   id, shared, vtable,       │      and the handle's waker
+//!               │   join waiter               │      behind a mutex
 //!               ├─────────────────────────────┤
-//!               │ UnsafeCell<Option<F>>       │  ◀── runtime thread only
+//!               │ Stage<F>, a union:          │  ◀── the future: runtime thread
+//!               │   the future F while it     │      only; the outcome: handed
+//!               │   runs, then its outcome    │      to the JoinHandle (join.rs)
 //!               └─────────────────────────────┘
 //! ```
 //!
 //! The block is freed when the last [`TaskPtr`] goes: the runtime's slab
 //! slot, a `JoinHandle`, or any clone of the task's waker. Only the header
-//! knows the concrete future type, through its [`Vtable`].
+//! knows the concrete future type, through its [`Vtable`]; a `JoinHandle<T>`
+//! knows the output type and takes the outcome through the vtable too.
+//!
+//! # Why the block is packed
+//!
+//! A task that waits (on a timer, a socket, a lock) is nothing but its
+//! block, a slot in the runtime's slab and whatever it waits in, so with
+//! 100 000 sleeping tasks every 16 bytes here is 1.6 MB (the allocator hands
+//! out blocks in 16-byte steps). Two choices keep it small:
+//!
+//! * The future and its outcome never exist at the same time: the future is
+//!   dropped before the outcome is stored. So they share the block's tail,
+//!   a union as large as the larger of the two, instead of sitting side by
+//!   side. Which of them is there follows from the join progress (below).
+//! * The small fields share words: the wake flags (2 bytes), the join
+//!   progress (1 byte) and the slab key (a `u32`) fill one 8-byte word.
+//!
+//! # Who may touch the stage
+//!
+//! * Until the task finishes, the stage holds the future, and only the
+//!   runtime's thread touches it (to poll it, or to drop it when the task is
+//!   aborted or the runtime shuts down).
+//! * The runtime then drops the future in place and hands the outcome over
+//!   through the join rendezvous (`join.rs`): it stores the outcome in the
+//!   stage and marks the progress *finished*, under the waiter lock. From
+//!   then on the runtime never looks at the stage again.
+//! * The `JoinHandle` takes the outcome out of the stage only after it saw
+//!   *finished* under the same lock. If the handle is gone by the time the
+//!   task finishes, the outcome is dropped at once instead of being stored.
 //!
 //! # Why this is sound across threads
 //!
@@ -32,45 +61,50 @@
 //! * the future is dropped when it completes, when the task is aborted, and
 //!   when its slab slot is dropped (shutdown), always by the runtime;
 //! * an output is stored only while a `JoinHandle` is alive to take it
-//!   (`JoinCell::complete` drops it at once otherwise), and the handle,
-//!   which is `Send` only if the output is, drops it on its own thread.
+//!   (otherwise it is dropped at once), and the handle, which is `Send`
+//!   only if the output is, takes it or drops it on its own thread.
 //!
-//! So the memory freed elsewhere holds no future and no output, only the
-//! header (thread-safe) and empty slots.
+//! So the memory freed elsewhere holds no future and no output: the stage's
+//! fields are `ManuallyDrop`, and freeing the block drops only the header.
 
 use std::cell::UnsafeCell;
 use std::future::Future;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+use parking_lot::Mutex;
+
 use crate::core::Shared;
-use crate::join::{JoinCell, JoinError};
+use crate::join::{JoinError, Rendezvous};
 use crate::task::{self, TaskId, TaskRef};
 use crate::wake_flags::WakeFlags;
 
-/// The thread-safe start of every task block.
+/// The thread-safe start of every task block: 64 bytes on 64-bit targets.
+/// `repr(C)` keeps the fields in this order, which packs the wake flags,
+/// the join progress and the slab key into the one word after `refs`.
 #[repr(C)]
 pub(crate) struct Header {
     refs: AtomicUsize,
     pub(crate) flags: WakeFlags,
+    /// The join rendezvous' progress (see `join.rs`).
+    join_progress: AtomicU8,
+    /// The task's slot in the runtime's slab (below `MAIN_KEY`).
+    key: u32,
     pub(crate) id: TaskId,
-    /// The task's slot in the runtime's slab.
-    pub(crate) key: usize,
     pub(crate) shared: Arc<Shared>,
     vtable: &'static Vtable,
+    /// The waker of the task awaiting the `JoinHandle`.
+    join_waiter: Mutex<Option<Waker>>,
 }
 
 impl Header {
-    fn task_ref(&self) -> TaskRef {
-        TaskRef {
-            key: self.key,
-            id: self.id,
-        }
+    pub(crate) fn task_ref(&self) -> TaskRef {
+        TaskRef::new(self.key, self.id)
     }
 
     pub(crate) fn schedule(&self) {
@@ -80,34 +114,42 @@ impl Header {
     pub(crate) fn abort(&self) {
         task::abort(&self.flags, self.task_ref(), &self.shared);
     }
+
+    /// Where the task hands its outcome over to its `JoinHandle`.
+    pub(crate) fn rendezvous(&self) -> Rendezvous<'_> {
+        Rendezvous::new(&self.join_progress, &self.join_waiter)
+    }
 }
 
 /// What only the concrete future type knows how to do.
 struct Vtable {
     poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> Poll<()>,
     cancel: unsafe fn(NonNull<Header>),
+    /// Moves the outcome out of the stage into `*mut Result<Output, JoinError>`.
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
     dealloc: unsafe fn(NonNull<Header>),
 }
 
-/// The part of a block a `JoinHandle<T>` may see: it does not know `F`.
-#[repr(C)]
-pub(crate) struct JoinView<T> {
-    header: Header,
-    join: JoinCell<T>,
+/// The future while it runs, then its outcome; never both (module docs).
+/// Neither field is dropped with the union: the runtime drops the future,
+/// and the handle takes the outcome.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, JoinError>>,
 }
 
 /// The whole block of a task running the future `F`.
 #[repr(C)]
 struct Block<F: Future> {
-    view: JoinView<F::Output>,
-    /// Touched only on the runtime's thread (see the module docs).
-    future: UnsafeCell<Option<F>>,
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
 }
 
 impl<F: Future> Block<F> {
     const VTABLE: Vtable = Vtable {
         poll: Self::poll,
         cancel: Self::cancel,
+        take_output: Self::take_output,
         dealloc: Self::dealloc,
     };
 
@@ -118,25 +160,21 @@ impl<F: Future> Block<F> {
     unsafe fn poll(ptr: NonNull<Header>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: the caller guarantees the block is a live `Block<F>`.
         let block = unsafe { ptr.cast::<Self>().as_ref() };
-        // SAFETY: only the runtime's thread touches the future, and one
-        // poll or cancel at a time (the caller's contract).
-        let slot = unsafe { &mut *block.future.get() };
-        let Some(future) = slot.as_mut() else {
+        if block.header.rendezvous().is_finished() {
             return Poll::Ready(());
-        };
-        // SAFETY: the future is never moved: it stays in this heap block
-        // until it is dropped in place by `*slot = None`.
-        let future = unsafe { Pin::new_unchecked(future) };
-        let id = block.view.header.id;
+        }
+        // SAFETY: not finished, so the stage holds the future, which only
+        // the runtime's thread touches, one poll or cancel at a time (the
+        // caller's contract). The future is never moved: it stays in this
+        // heap block until it is dropped in place by `finish`.
+        let future = unsafe { Pin::new_unchecked(&mut *(*block.stage.get()).future) };
         let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => Ok(value),
-            Err(payload) => Err(JoinError::panicked(id, payload)),
+            Err(payload) => Err(JoinError::panicked(block.header.id, payload)),
         };
-        // The future goes first, so its destructors have run when the
-        // handle learns the outcome.
-        drop_future(slot);
-        block.view.join.complete(outcome);
+        // SAFETY: on the runtime's thread, and the future is still there.
+        unsafe { block.finish(outcome) };
         Poll::Ready(())
     }
 
@@ -146,12 +184,48 @@ impl<F: Future> Block<F> {
     unsafe fn cancel(ptr: NonNull<Header>) {
         // SAFETY: the caller guarantees the block is a live `Block<F>`.
         let block = unsafe { ptr.cast::<Self>().as_ref() };
-        // SAFETY: runtime thread only, not during a poll of this task.
-        let slot = unsafe { &mut *block.future.get() };
-        if slot.is_some() {
-            drop_future(slot);
-            let id = block.view.header.id;
-            block.view.join.complete(Err(JoinError::cancelled(id)));
+        if !block.header.rendezvous().is_finished() {
+            let cancelled = Err(JoinError::cancelled(block.header.id));
+            // SAFETY: on the runtime's thread (the caller's contract), and
+            // not finished, so the future is still there.
+            unsafe { block.finish(cancelled) };
+        }
+    }
+
+    /// Drops the future, then hands `outcome` over in the memory it held.
+    /// The future goes first, so its destructors have run when the handle
+    /// learns the outcome.
+    ///
+    /// # Safety
+    ///
+    /// On the runtime's thread, not during a poll of this task, and only
+    /// while the stage holds the future (the task has not finished).
+    unsafe fn finish(&self, outcome: Result<F::Output, JoinError>) {
+        let stage = self.stage.get();
+        // SAFETY: the caller says the future is there; nothing uses it
+        // after this, the stage's memory now passes to the outcome.
+        unsafe { drop_future(&mut (*stage).future) };
+        self.header.rendezvous().complete(outcome, |outcome| {
+            // SAFETY: the future is gone, and the handle looks at the stage
+            // only once `complete` has marked it finished, after this store.
+            unsafe { (*stage).output = ManuallyDrop::new(outcome) }
+        });
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` points to a live `Block<F>`; `out` is valid for writing a
+    /// `Result<F::Output, JoinError>`; the stage holds an outcome that
+    /// nobody else touches and that is never taken again (the rendezvous
+    /// lets the handle take it once, after the task finished).
+    unsafe fn take_output(ptr: NonNull<Header>, out: *mut ()) {
+        // SAFETY: the caller guarantees the block is a live `Block<F>`.
+        let block = unsafe { ptr.cast::<Self>().as_ref() };
+        // SAFETY: the stage holds the outcome, which this moves out once;
+        // `out` has room for it (the caller's contract).
+        unsafe {
+            let output = ManuallyDrop::take(&mut (*block.stage.get()).output);
+            out.cast::<Result<F::Output, JoinError>>().write(output);
         }
     }
 
@@ -161,42 +235,50 @@ impl<F: Future> Block<F> {
     /// reference just went away.
     unsafe fn dealloc(ptr: NonNull<Header>) {
         // SAFETY: the block came from `Box::into_raw` and nobody else can
-        // reach it any more; its future and output slots are empty (module
-        // docs), so dropping it here, on any thread, drops no `!Send` data.
+        // reach it any more; its stage holds neither future nor output
+        // (module docs) and its fields are `ManuallyDrop` anyway, so
+        // dropping it here, on any thread, drops no `!Send` data.
         drop(unsafe { Box::from_raw(ptr.cast::<Self>().as_ptr()) });
     }
 }
 
 /// Drops the future in place; a panicking destructor is contained, as a
 /// panicking poll is.
-fn drop_future<F>(slot: &mut Option<F>) {
-    let _ = catch_unwind(AssertUnwindSafe(|| *slot = None));
+///
+/// # Safety
+///
+/// `future` holds a live value that is never used again.
+unsafe fn drop_future<F>(future: &mut ManuallyDrop<F>) {
+    // SAFETY: the caller's contract.
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { ManuallyDrop::drop(future) }));
 }
 
 /// A counted pointer to a task block, like an `Arc` whose type was erased.
 pub(crate) struct TaskPtr(NonNull<Header>);
 
 impl TaskPtr {
-    /// Allocates the block for `future`, holding one reference.
+    /// Allocates the block for `future`, holding one reference; `key` is
+    /// its slot in the runtime's slab.
     pub(crate) fn allocate<F: Future>(
         future: F,
         id: TaskId,
-        key: usize,
+        key: u32,
         shared: Arc<Shared>,
     ) -> Self {
         let block = Box::new(Block {
-            view: JoinView {
-                header: Header {
-                    refs: AtomicUsize::new(1),
-                    flags: WakeFlags::default(),
-                    id,
-                    key,
-                    shared,
-                    vtable: &Block::<F>::VTABLE,
-                },
-                join: JoinCell::new(),
+            header: Header {
+                refs: AtomicUsize::new(1),
+                flags: WakeFlags::default(),
+                join_progress: AtomicU8::new(0),
+                key,
+                id,
+                shared,
+                vtable: &Block::<F>::VTABLE,
+                join_waiter: Mutex::new(None),
             },
-            future: UnsafeCell::new(Some(future)),
+            stage: UnsafeCell::new(Stage {
+                future: ManuallyDrop::new(future),
+            }),
         });
         // `Block` is `repr(C)` and starts with its header.
         Self(NonNull::from(Box::leak(block)).cast())
@@ -207,15 +289,20 @@ impl TaskPtr {
         unsafe { self.0.as_ref() }
     }
 
-    /// The join state, for a handle that knows the output type `T`.
+    /// Moves the outcome out of the block, for the `JoinHandle`.
     ///
     /// # Safety
     ///
-    /// `T` is the output type of the future this block was made for.
-    pub(crate) unsafe fn join<T>(&self) -> &JoinCell<T> {
-        // SAFETY: `Block<F>` is `repr(C)` and starts with a
-        // `JoinView<F::Output>`, and the caller says `T` is `F::Output`.
-        unsafe { &self.0.cast::<JoinView<T>>().as_ref().join }
+    /// `T` is the output type of the future this block was made for, and
+    /// the caller is the task's handle, called by the rendezvous to take the
+    /// outcome (once, after the task finished: see the module docs).
+    pub(crate) unsafe fn take_output<T>(&self) -> Result<T, JoinError> {
+        let mut out = MaybeUninit::<Result<T, JoinError>>::uninit();
+        // SAFETY: `out` has room for a `Result<F::Output, JoinError>` since
+        // `T` is `F::Output`; the rest is the caller's contract.
+        unsafe { (self.header().vtable.take_output)(self.0, out.as_mut_ptr().cast()) };
+        // SAFETY: `take_output` wrote the outcome.
+        unsafe { out.assume_init() }
     }
 
     /// Polls the future once; `Ready` once it has completed (its outcome is
@@ -306,8 +393,10 @@ impl Drop for TaskPtr {
 }
 
 // SAFETY: through a `TaskPtr` other threads touch only the header (atomics,
-// an `Arc<Shared>`, plain integers) and free the block, which by then holds
-// no future and no output (see the module docs). Access to the future is
+// an `Arc<Shared>`, plain integers, a waker behind a mutex), take the
+// outcome (through `take_output`, whose caller is the task's `JoinHandle`,
+// `Send` only if the output is) and free the block, which by then holds no
+// future and no output (see the module docs). Access to the future is
 // behind `unsafe fn`s whose contract keeps it on the runtime's thread.
 unsafe impl Send for TaskPtr {}
 // SAFETY: as above; `&TaskPtr` only gives `&Header`, which is `Sync`.
@@ -351,4 +440,60 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: takes over the waker's reference and drops it.
     drop(unsafe { TaskPtr::from_raw(ptr) });
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// The size of the block `spawn(future)` allocates.
+    fn block_size<F: Future>(_: &F) -> usize {
+        size_of::<Block<F>>()
+    }
+
+    /// The header, then room for the larger of `a` and `b` bytes, padded to
+    /// the header's alignment.
+    fn header_and_larger_of(a: usize, b: usize) -> usize {
+        64 + a.max(b).next_multiple_of(8)
+    }
+
+    #[test]
+    fn a_header_takes_64_bytes() {
+        assert_eq!(size_of::<Header>(), 64);
+    }
+
+    #[test]
+    fn a_small_task_takes_80_bytes() {
+        // The stage is the outcome: a `u64` or a two-word `JoinError`, told
+        // apart through the error's never-zero task id.
+        assert_eq!(size_of::<JoinError>(), 16);
+        assert_eq!(size_of::<Result<u64, JoinError>>(), 16);
+        assert_eq!(block_size(&async { 6u64 * 7 }), 80);
+    }
+
+    #[test]
+    fn the_future_and_its_output_share_the_block() {
+        // A large future with a small output, and the other way round: the
+        // stage is as large as the larger of the two, not their sum.
+        let big_future = async {
+            let buffer = [1u8; 256];
+            crate::yield_now().await;
+            buffer.len()
+        };
+        let output = size_of::<Result<usize, JoinError>>();
+        assert!(size_of_val(&big_future) > output);
+        assert_eq!(
+            block_size(&big_future),
+            header_and_larger_of(size_of_val(&big_future), output)
+        );
+
+        let big_output = async { [1u8; 256] };
+        let output = size_of::<Result<[u8; 256], JoinError>>();
+        assert!(size_of_val(&big_output) < output);
+        assert_eq!(
+            block_size(&big_output),
+            header_and_larger_of(size_of_val(&big_output), output)
+        );
+    }
 }

@@ -495,6 +495,141 @@ fn rt_tasks_alive() -> usize {
     Handle::current().metrics().tasks_alive
 }
 
+/// Counts the drops of everything made from it: a task's future holds one
+/// `Counted`, its output another, so each ending can be checked to drop
+/// both exactly once, and at the right moment.
+#[derive(Clone, Default)]
+struct DropCount(Rc<Cell<usize>>);
+
+impl DropCount {
+    fn counted(&self) -> Counted {
+        Counted(self.0.clone())
+    }
+
+    fn get(&self) -> usize {
+        self.0.get()
+    }
+}
+
+#[derive(Debug)]
+struct Counted(Rc<Cell<usize>>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A task whose future holds `Counted` (and `ballast`, to make the future
+/// larger than the output or not), yields `yields` times, then returns
+/// another `Counted` with `output_ballast`.
+fn counted_task<const F: usize, const O: usize>(
+    drops: &DropCount,
+    yields: usize,
+) -> impl std::future::Future<Output = (Counted, [u8; O])> {
+    let held = drops.counted();
+    let output = drops.counted();
+    async move {
+        let ballast = [0u8; F];
+        yield_times(yields).await;
+        drop((held, ballast));
+        (output, [0u8; O])
+    }
+}
+
+/// Every way a task can end, with a future larger than its output and the
+/// other way round: the future and the output (which share memory in the
+/// task's block) are each dropped exactly once.
+fn each_ending_drops_future_and_output_once<const F: usize, const O: usize>() {
+    weft_runtime::run(async {
+        // Awaited: the handle takes the output; the caller drops it.
+        let drops = DropCount::default();
+        let (output, _) = spawn(counted_task::<F, O>(&drops, 2)).await.unwrap();
+        assert_eq!(drops.get(), 1, "the future, before the output came back");
+        drop(output);
+        assert_eq!(drops.get(), 2);
+
+        // Handle dropped first: the runtime drops the output at once.
+        let drops = DropCount::default();
+        drop(spawn(counted_task::<F, O>(&drops, 2)));
+        yield_times(4).await;
+        assert_eq!(drops.get(), 2);
+
+        // Handle dropped after the task finished, unread: the handle
+        // drops the stored output.
+        let drops = DropCount::default();
+        let handle = spawn(counted_task::<F, O>(&drops, 0));
+        yield_times(2).await;
+        assert!(handle.is_finished());
+        assert_eq!(drops.get(), 1, "the output waits for the handle");
+        drop(handle);
+        assert_eq!(drops.get(), 2);
+
+        // Aborted while waiting: the future (and the output it was going
+        // to return) are dropped; the handle reports a cancellation.
+        let drops = DropCount::default();
+        let handle = spawn(counted_task::<F, O>(&drops, 1_000));
+        yield_times(2).await;
+        handle.abort();
+        assert!(handle.await.unwrap_err().is_cancelled());
+        assert_eq!(drops.get(), 2);
+
+        // Panicked: the future is dropped while the panic is caught.
+        let drops = DropCount::default();
+        let held = drops.counted();
+        let err = spawn(async move {
+            let _held = held;
+            let ballast = [0u8; F];
+            yield_times(1).await;
+            panic!("on purpose, with {} bytes", ballast.len());
+        })
+        .await
+        .unwrap_err();
+        assert!(err.is_panic());
+        assert_eq!(drops.get(), 1);
+    });
+
+    // Cancelled by the runtime's shutdown, the handle awaited afterwards.
+    let drops = DropCount::default();
+    let rt = Runtime::new();
+    let handle = rt.handle().spawn(counted_task::<F, O>(&drops, 1_000));
+    rt.block_on(yield_times(2));
+    drop(rt);
+    assert_eq!(drops.get(), 2);
+    assert!(futures::executor::block_on(handle)
+        .unwrap_err()
+        .is_cancelled());
+}
+
+#[test]
+fn a_large_future_and_its_small_output_are_each_dropped_once() {
+    each_ending_drops_future_and_output_once::<512, 0>();
+}
+
+#[test]
+fn a_small_future_and_its_large_output_are_each_dropped_once() {
+    each_ending_drops_future_and_output_once::<0, 512>();
+}
+
+#[test]
+fn a_join_handle_polled_after_its_outcome_panics_clearly() {
+    weft_runtime::run(async {
+        let mut handle = spawn(async { 7 });
+        assert_eq!((&mut handle).await.unwrap(), 7);
+        let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut cx = std::task::Context::from_waker(Waker::noop());
+            let _ = std::future::Future::poll(std::pin::Pin::new(&mut handle), &mut cx);
+        }));
+        let payload = again.unwrap_err();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap();
+        assert!(message.contains("polled again"), "unclear: {message}");
+    });
+}
+
 #[test]
 fn a_join_handle_is_two_words() {
     // What a Vec of 100 000 handles costs: the task kind and one pointer.
