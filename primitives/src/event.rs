@@ -244,6 +244,17 @@ impl EventWait<'_> {
     fn released(&self, queued_in: u64) -> bool {
         generation(self.event.state.load(Ordering::Acquire)) != queued_in
     }
+
+    /// Gives up a place in the queue (a queued wait is being dropped).
+    fn leave(&self, key: WaiterKey, queued_in: u64) {
+        if self.released(queued_in) {
+            return; // `set` freed our slot already
+        }
+        let mut waiters = self.event.waiters.lock();
+        if !self.released(queued_in) {
+            waiters.remove(key);
+        }
+    }
 }
 
 impl Future for EventWait<'_> {
@@ -286,16 +297,11 @@ impl Future for EventWait<'_> {
 }
 
 impl Drop for EventWait<'_> {
+    // Every wait is dropped, most of them done: that check is inlined.
+    #[inline]
     fn drop(&mut self) {
-        let Some((key, queued_in)) = self.queued else {
-            return;
-        };
-        if self.released(queued_in) {
-            return; // `set` freed our slot already
-        }
-        let mut waiters = self.event.waiters.lock();
-        if !self.released(queued_in) {
-            waiters.remove(key);
+        if let Some((key, queued_in)) = self.queued {
+            self.leave(key, queued_in);
         }
     }
 }

@@ -163,6 +163,7 @@ impl Core {
     }
 
     /// A local wake: the task goes to the back of the run queue.
+    #[inline]
     pub(crate) fn push_local(&self, task: TaskRef) {
         bump(&self.counters.local_wakes, 1);
         self.run_queue.borrow_mut().push_back(task);

@@ -107,6 +107,7 @@ impl Header {
         TaskRef::new(self.key, self.id)
     }
 
+    #[inline]
     pub(crate) fn schedule(&self) {
         task::wake(&self.flags, self.task_ref(), &self.shared);
     }

@@ -98,6 +98,7 @@ impl TaskRef {
 
 /// Queues `task` of runtime `owner` once, however many times it is woken
 /// before its next poll (see [`WakeFlags`] for why two flags).
+#[inline]
 pub(crate) fn wake(flags: &WakeFlags, task: TaskRef, owner: &Shared) {
     let queued_here = context::with_owner_core(owner, |core| {
         if flags.wake_local() {
