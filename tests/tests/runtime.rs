@@ -621,11 +621,7 @@ fn a_join_handle_polled_after_its_outcome_panics_clearly() {
             let _ = std::future::Future::poll(std::pin::Pin::new(&mut handle), &mut cx);
         }));
         let payload = again.unwrap_err();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap();
+        let message = weft_tests::panic_message(&*payload).unwrap();
         assert!(message.contains("polled again"), "unclear: {message}");
     });
 }

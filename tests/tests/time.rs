@@ -386,11 +386,7 @@ fn polling_a_sleep_outside_a_runtime_panics_clearly() {
         futures::executor::block_on(time::sleep(Duration::from_millis(1)));
     });
     let payload = outcome.unwrap_err();
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .unwrap();
+    let message = weft_tests::panic_message(&*payload).unwrap();
     assert!(
         message.contains("weft runtime"),
         "unclear message: {message}"
