@@ -383,10 +383,7 @@ impl JoinError {
             .as_ref()?
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        payload
-            .downcast_ref::<&'static str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
+        crate::panic_message(&**payload).map(str::to_owned)
     }
 
     /// The panic payload, to resume the panic with `std::panic::resume_unwind`.

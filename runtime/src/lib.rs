@@ -48,6 +48,7 @@ mod core;
 mod join;
 mod metrics;
 pub mod net;
+mod panic_message;
 mod raw;
 mod reactor;
 #[doc(hidden)]
@@ -68,6 +69,7 @@ pub use combinators::{
 pub use join::{JoinError, JoinHandle};
 pub use metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 pub use net::{TcpListener, TcpStream};
+pub use panic_message::panic_message;
 pub use runtime::{run, spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime};
 pub use streams::{open_connection, start_server, Server, StreamReader, StreamWriter};
 pub use task::TaskId;

@@ -103,16 +103,4 @@ pub fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
     }
 }
 
-/// The message of a caught panic (`panic!` with a literal or with format
-/// arguments); `None` for any other payload.
-///
-/// ```
-/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
-/// assert_eq!(weft_tests::panic_message(&*payload), Some("boom 1"));
-/// ```
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-}
+pub use weft_runtime::panic_message;

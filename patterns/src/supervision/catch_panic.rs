@@ -22,24 +22,21 @@ use std::task::Poll;
 /// into `Err(message)`.
 pub(crate) async fn catch_panic<F: Future>(make: impl FnOnce() -> F) -> Result<F::Output, String> {
     let future =
-        catch_unwind(AssertUnwindSafe(make)).map_err(|payload| panic_message(&*payload))?;
+        catch_unwind(AssertUnwindSafe(make)).map_err(|payload| panic_text(&*payload))?;
     let mut future = pin!(future);
     poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(panic_message(&*payload))),
+            Err(payload) => Poll::Ready(Err(panic_text(&*payload))),
         },
     )
     .await
 }
 
-/// The text of a panic: `panic!` makes a `&str` or a `String` payload;
-/// anything else is described, not shown.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic with a non-string payload".to_owned())
+/// The text of a panic; a payload that is not a string is described, not shown.
+fn panic_text(payload: &(dyn Any + Send)) -> String {
+    weft_runtime::panic_message(payload)
+        .unwrap_or("a panic with a non-string payload")
+        .to_owned()
 }

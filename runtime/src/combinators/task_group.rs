@@ -504,21 +504,13 @@ impl<E> TaskFailure<E> {
     }
 }
 
-/// The message of a panic payload made by `panic!`, if it is a string.
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-}
-
 impl<E: fmt::Display> fmt::Display for TaskFailure<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TaskFailure::Failed { task, error } => {
                 write!(f, "task {task} returned an error: {error}")
             }
-            TaskFailure::Panicked { task, payload } => match panic_message(payload.as_ref()) {
+            TaskFailure::Panicked { task, payload } => match crate::panic_message(payload.as_ref()) {
                 Some(message) => write!(f, "task {task} panicked: {message}"),
                 None => write!(f, "task {task} panicked"),
             },
@@ -537,7 +529,7 @@ impl<E: fmt::Debug> fmt::Debug for TaskFailure<E> {
             TaskFailure::Panicked { task, payload } => f
                 .debug_struct("Panicked")
                 .field("task", task)
-                .field("message", &panic_message(payload.as_ref()))
+                .field("message", &crate::panic_message(payload.as_ref()))
                 .finish(),
         }
     }
