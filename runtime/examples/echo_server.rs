@@ -4,14 +4,16 @@
 //! cargo run -p weft-runtime --example echo_server -- [ADDR] [--exit-after N]
 //! ```
 //!
-//! `ADDR` defaults to `127.0.0.1:7878`. The server runs until Ctrl-C, or,
+//! `ADDR` defaults to `127.0.0.1:7878`; give port 0 to let the OS pick a free
+//! port (the server prints the address it got). The server runs until Ctrl-C, or,
 //! with `--exit-after N`, until it has served N connections to their end:
 //! then it stops accepting, waits for the handlers and exits, which is how
 //! CI runs it beside the client:
 //!
 //! ```text
-//! cargo run -p weft-runtime --example echo_server -- 127.0.0.1:7878 --exit-after 1 &
-//! cargo run -p weft-runtime --example echo_client -- 127.0.0.1:7878 hello world
+//! cargo run -p weft-runtime --example echo_server -- 127.0.0.1:0 --exit-after 1 &
+//! # it prints "echo_server: listening on 127.0.0.1:PORT"
+//! cargo run -p weft-runtime --example echo_client -- 127.0.0.1:PORT hello world
 //! wait
 //! ```
 //!
