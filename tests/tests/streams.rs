@@ -514,6 +514,54 @@ fn a_peer_reset_fails_reads() {
     });
 }
 
+/// After a reset, the first read error is kept and every later read
+/// returns it: the bytes buffered before the reset never come back as if they
+/// were a last line, and the stream never looks complete (asyncio keeps its
+/// reader's exception the same way).
+#[test]
+fn a_read_error_is_kept_for_every_later_read() {
+    run_bounded(async {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = std_listener.local_addr().unwrap();
+        let peer = spawn_blocking(move || {
+            let (mut socket, _) = std_listener.accept().unwrap();
+            std::io::Write::write_all(&mut socket, b"partial").unwrap();
+            // Wait until our data is there, then close without reading it:
+            // Linux answers with a reset.
+            socket.peek(&mut [0; 1]).unwrap();
+        });
+        let (mut reader, mut writer) = open_connection(addr).await.unwrap();
+        assert_eq!(reader.readexactly(3).await.unwrap(), b"par");
+        writer.write(b"never read").unwrap();
+        peer.await.unwrap();
+
+        let first = reader.readline().await.unwrap_err();
+        let ReadError::Io(first) = first else {
+            panic!("expected Io, got {first:?}")
+        };
+        assert_eq!(first.kind(), ErrorKind::ConnectionReset);
+        for _ in 0..2 {
+            let again = reader.readline().await.unwrap_err();
+            assert!(
+                matches!(&again, ReadError::Io(e) if e.kind() == ErrorKind::ConnectionReset),
+                "{again:?}"
+            );
+        }
+        assert_eq!(
+            reader.read(100).await.unwrap_err().kind(),
+            ErrorKind::ConnectionReset
+        );
+        assert_eq!(
+            reader.read_to_end().await.unwrap_err().kind(),
+            ErrorKind::ConnectionReset
+        );
+        assert!(reader.readexactly(1).await.is_err());
+        assert!(!reader.at_eof());
+        // Nothing is lost: the bytes buffered before the reset are still there.
+        assert_eq!(reader.buffer(), b"tial");
+    });
+}
+
 /// The client ends its side with `write_eof`; the server reads to end of
 /// stream and still answers on the open direction.
 #[test]

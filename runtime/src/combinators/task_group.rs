@@ -510,7 +510,8 @@ impl<E: fmt::Display> fmt::Display for TaskFailure<E> {
             TaskFailure::Failed { task, error } => {
                 write!(f, "task {task} returned an error: {error}")
             }
-            TaskFailure::Panicked { task, payload } => match crate::panic_message(payload.as_ref()) {
+            TaskFailure::Panicked { task, payload } => match crate::panic_message(payload.as_ref())
+            {
                 Some(message) => write!(f, "task {task} panicked: {message}"),
                 None => write!(f, "task {task} panicked"),
             },

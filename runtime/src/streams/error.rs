@@ -245,3 +245,13 @@ impl fmt::Display for LimitOverrunError {
 }
 
 impl Error for LimitOverrunError {}
+
+/// A copy of a connection's kept error, to return it again. `io::Error` is
+/// not `Clone`; an OS error is rebuilt from its code (same kind, same
+/// message), any other from its kind and text.
+pub(super) fn copy_error(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}

@@ -26,6 +26,12 @@
 //! `readuntil` or `readexactly` leaves everything it had gathered in the
 //! buffer for the next call.
 //!
+//! **Errors are kept.** The first error the socket reports (a reset, say)
+//! is kept, as asyncio keeps a reader's exception: that call and every later
+//! read method fail with it, so retrying code never mistakes a cut-off
+//! stream for a complete one. Bytes that were buffered before the error stay
+//! visible in [`buffer`](StreamReader::buffer).
+//!
 //! **`readline` and the limit.** asyncio's `readline` drops an over-long
 //! line and raises `ValueError`; here it returns
 //! [`ReadError::LimitOverrun`] and keeps the bytes, like `readuntil`, so
@@ -38,7 +44,7 @@ use std::net::SocketAddr;
 use std::task::{ready, Context, Poll};
 
 use super::buffer::ByteBuf;
-use super::error::{IncompleteReadError, LimitOverrunError, ReadError};
+use super::error::{copy_error, IncompleteReadError, LimitOverrunError, ReadError};
 use super::lines::Lines;
 use crate::net::OwnedReadHalf;
 
@@ -87,6 +93,8 @@ pub struct StreamReader {
     half: OwnedReadHalf,
     buf: ByteBuf,
     eof: bool,
+    /// The first error the socket reported; every later read returns it.
+    error: Option<io::Error>,
     limit: usize,
 }
 
@@ -97,6 +105,7 @@ impl StreamReader {
             half,
             buf: ByteBuf::new(),
             eof: false,
+            error: None,
             limit: DEFAULT_LIMIT,
         }
     }
@@ -126,6 +135,12 @@ impl StreamReader {
     }
 
     /// Whether the peer closed its side and every byte has been read.
+    ///
+    /// The reader pulls: it learns of the end of stream only when a read
+    /// finds it, so `at_eof` stays false after the peer closed until a read
+    /// method has reached the end (asyncio's reader, fed in the background,
+    /// may know earlier). After a read error it stays false: the stream did
+    /// not end, it failed.
     pub fn at_eof(&self) -> bool {
         self.eof && self.buf.is_empty()
     }
@@ -151,6 +166,7 @@ impl StreamReader {
     /// empty `buf`. This is `read` without the allocation, for bulk
     /// transfers.
     pub async fn read_into(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check_error()?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -163,7 +179,8 @@ impl StreamReader {
         if self.eof {
             return Ok(0);
         }
-        let n = self.half.read(buf).await?;
+        let n = self.half.read(buf).await;
+        let n = self.keep_error(n)?;
         self.eof = n == 0;
         Ok(n)
     }
@@ -171,6 +188,7 @@ impl StreamReader {
     /// Reads until the peer closes its side and returns everything (asyncio's
     /// `read(-1)`). The whole stream is held in memory.
     pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
+        self.check_error()?;
         while !self.eof {
             poll_fn(|cx| self.poll_fill(cx)).await?;
         }
@@ -201,6 +219,7 @@ impl StreamReader {
     /// });
     /// ```
     pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, ReadError> {
+        self.check_error()?;
         while self.buf.len() < n {
             if self.eof {
                 let partial = self.buf.take_all();
@@ -291,14 +310,31 @@ impl StreamReader {
         self.half.local_addr()
     }
 
+    /// Fails with the kept error, if a read failed before.
+    fn check_error(&self) -> io::Result<()> {
+        match &self.error {
+            Some(e) => Err(copy_error(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Keeps the first error of a socket read, and returns it.
+    fn keep_error<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        result.map_err(|e| {
+            let copy = copy_error(&e);
+            self.error.get_or_insert(e);
+            copy
+        })
+    }
+
     /// Reads once from the socket into the buffer; end of stream sets
-    /// `eof`.
+    /// `eof`, an error is kept.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let half = &mut self.half;
         let n = ready!(self
             .buf
-            .fill_with(FILL_MIN, FILL_MAX, |spare| half.poll_read(cx, spare)))?;
-        self.eof = n == 0;
+            .fill_with(FILL_MIN, FILL_MAX, |spare| half.poll_read(cx, spare)));
+        self.eof = self.keep_error(n)? == 0;
         Poll::Ready(Ok(()))
     }
 
@@ -317,6 +353,7 @@ impl StreamReader {
                 "readuntil: the separator is empty; it must be at least one byte",
             ))));
         }
+        self.check_error()?;
         loop {
             let data = self.buf.as_slice();
             if data.len() >= *searched + separator.len() {

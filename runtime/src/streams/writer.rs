@@ -49,6 +49,7 @@ use std::rc::Rc;
 use std::task::{ready, Context, Poll, Waker};
 
 use super::buffer::ByteBuf;
+use super::error::copy_error;
 use crate::coop;
 use crate::net::OwnedWriteHalf;
 
@@ -432,14 +433,5 @@ impl WriteState {
         // then there is nobody left to tell, and `close` is done either way.
         let _ = self.half.borrow().shutdown();
         self.wake_owner();
-    }
-}
-
-/// `io::Error` is not `Clone`; an OS error is rebuilt from its code (same
-/// kind, same message), any other from its kind and text.
-fn copy_error(e: &io::Error) -> io::Error {
-    match e.raw_os_error() {
-        Some(code) => io::Error::from_raw_os_error(code),
-        None => io::Error::new(e.kind(), e.to_string()),
     }
 }
