@@ -14,7 +14,7 @@
 //!               ├─────────────────────────────┤
 //!               │ Stage<F>, a union:          │  ◀── the future: runtime thread
 //!               │   the future F while it     │      only; the outcome: handed
-//!               │   runs, then its outcome    │      to the JoinHandle (join.rs)
+//!               │   runs, then its outcome    │      to the JoinHandle
 //!               └─────────────────────────────┘
 //! ```
 //!
@@ -43,7 +43,7 @@
 //!   runtime's thread touches it (to poll it, or to drop it when the task is
 //!   aborted or the runtime shuts down).
 //! * The runtime then drops the future in place and hands the outcome over
-//!   through the join rendezvous (`join.rs`): it stores the outcome in the
+//!   through the join rendezvous (`rendezvous.rs`): it stores the outcome in the
 //!   stage and marks the progress *finished*, under the waiter lock. From
 //!   then on the runtime never looks at the stage again.
 //! * The `JoinHandle` takes the outcome out of the stage only after it saw
@@ -79,10 +79,12 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use parking_lot::Mutex;
 
-use crate::core::Shared;
-use crate::join::{JoinError, Rendezvous};
-use crate::task::{self, TaskId, TaskRef};
-use crate::wake_flags::WakeFlags;
+use super::join_error::JoinError;
+use super::rendezvous::Rendezvous;
+use super::shared::Shared;
+use super::task_ref::{TaskId, TaskRef};
+use super::wake;
+use super::wake_flags::WakeFlags;
 
 /// The thread-safe start of every task block: 64 bytes on 64-bit targets.
 /// `repr(C)` keeps the fields in this order, which packs the wake flags,
@@ -91,7 +93,7 @@ use crate::wake_flags::WakeFlags;
 pub(crate) struct Header {
     refs: AtomicUsize,
     pub(crate) flags: WakeFlags,
-    /// The join rendezvous' progress (see `join.rs`).
+    /// The join rendezvous' progress (see `rendezvous.rs`).
     join_progress: AtomicU8,
     /// The task's slot in the runtime's slab (below `MAIN_KEY`).
     key: u32,
@@ -109,11 +111,11 @@ impl Header {
 
     #[inline]
     pub(crate) fn schedule(&self) {
-        task::wake(&self.flags, self.task_ref(), &self.shared);
+        wake::wake(&self.flags, self.task_ref(), &self.shared);
     }
 
     pub(crate) fn abort(&self) {
-        task::abort(&self.flags, self.task_ref(), &self.shared);
+        wake::abort(&self.flags, self.task_ref(), &self.shared);
     }
 
     /// Where the task hands its outcome over to its `JoinHandle`.
