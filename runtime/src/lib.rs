@@ -96,6 +96,9 @@ pub mod time;
 
 pub use api::handle::Handle;
 pub use api::join_handle::JoinHandle;
+#[cfg(loom)]
+#[doc(hidden)]
+pub use api::model_support;
 pub use api::runtime::{run, Builder, Runtime};
 pub use api::spawn::{spawn, spawn_blocking, spawn_named};
 pub use combinators::{

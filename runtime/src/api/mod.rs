@@ -1,10 +1,11 @@
 //! The API layer: what users of the runtime call.
 //!
 //! ```text
-//!   runtime      run, Builder, Runtime: build, enter, block_on, shut down
-//!   handle       Handle: the current runtime, to spawn onto and inspect
-//!   spawn        spawn, spawn_named, spawn_blocking
-//!   join_handle  JoinHandle: await, abort, detach a task
+//!   runtime        run, Builder, Runtime: build, enter, block_on, shut down
+//!   handle         Handle: the current runtime, to spawn onto and inspect
+//!   spawn          spawn, spawn_named, spawn_blocking
+//!   join_handle    JoinHandle: await, abort, detach a task
+//!   model_support  a task and a pool without the loop, for loom (cfg(loom))
 //! ```
 //!
 //! Each file turns a request into calls on the scheduler and the executor
@@ -13,5 +14,7 @@
 
 pub(crate) mod handle;
 pub(crate) mod join_handle;
+#[cfg(loom)]
+pub mod model_support;
 pub(crate) mod runtime;
 pub(crate) mod spawn;

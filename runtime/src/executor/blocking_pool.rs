@@ -24,14 +24,12 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
-use std::thread;
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
-
+use super::facade::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use super::facade::{thread, Condvar, Mutex};
 use super::join_error::JoinError;
 use super::rendezvous::Rendezvous;
 use super::shared::Shared;
@@ -252,10 +250,8 @@ impl PoolInner {
                 break;
             }
             state.idle += 1;
-            let timed_out = self
-                .work_ready
-                .wait_for(&mut state, self.keep_alive)
-                .timed_out();
+            let timed_out;
+            (state, timed_out) = self.work_ready.wait_timeout(state, self.keep_alive);
             state.idle -= 1;
             if timed_out && state.queue.is_empty() {
                 break;

@@ -6,6 +6,7 @@
 //! listed before it:
 //!
 //! ```text
+//!   facade         atomics, mutexes, cells, threads: std's, or loom's models
 //!   panic_message  the text of a caught panic
 //!   task_ref       TaskId; TaskRef, what run queues hold
 //!   wake_flags     a task's "queued?" and "aborted?" flags      (loom-checked)
@@ -22,6 +23,7 @@
 
 pub(crate) mod blocking_pool;
 pub(crate) mod coop;
+pub(crate) mod facade;
 pub(crate) mod join_error;
 pub(crate) mod panic_message;
 pub mod remote;

@@ -28,11 +28,16 @@
 //! handle reads it only after it saw FINISHED. Reads that need no lock
 //! (`is_finished`, and a dropped handle noticing it already read the
 //! outcome) are single atomic loads.
+//!
+//! The fields, and the task block's stage, go through the runtime's facade,
+//! so the loom models in `loom-tests/tests/join_handoff.rs` check this very
+//! code: an output taken on another thread, completion racing `abort`, and
+//! completion racing the handle's drop.
 
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll, Waker};
 
-use parking_lot::Mutex;
+use super::facade::atomic::{AtomicU8, Ordering};
+use super::facade::Mutex;
 
 /// The outcome is known: stored for the handle, or dropped if it was gone.
 const FINISHED: u8 = 1;
