@@ -33,6 +33,11 @@ enum Target<T> {
 ///
 /// Awaiting it gives `Ok(value)`, or a [`JoinError`] when the task panicked or
 /// was cancelled. Dropping the handle detaches the task; it keeps running.
+/// A task that awaits its own handle gets an error at once instead of
+/// waiting for ever ([`JoinError::is_self_await`]; asyncio raises
+/// `RuntimeError('Task cannot await on itself')`). As in asyncio, that is
+/// noticed when the task awaits the handle itself, not when it waits for it
+/// inside a combinator such as `select`.
 /// The handle is two words: which kind of task, and one pointer.
 ///
 /// ```
@@ -123,6 +128,13 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Target::Task(task, _) = &self.target {
+            // Polled with the task's own waker: the task awaits itself, and
+            // would wait for ever.
+            if task.is_own_waker(cx.waker()) {
+                return Poll::Ready(Err(JoinError::awaited_itself(task.header().id)));
+            }
+        }
         // SAFETY: called as the rendezvous' `take`.
         self.rendezvous()
             .poll_outcome(cx, || unsafe { self.take_outcome() })

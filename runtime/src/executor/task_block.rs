@@ -363,6 +363,14 @@ impl TaskPtr {
         ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
     }
 
+    /// Whether `waker` is this task's own waker (or a clone of it): then the
+    /// code holding it runs inside this very task.
+    pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
+        // SAFETY: the borrowed waker is only compared, while `self` lives.
+        let own = unsafe { self.borrowed_waker() };
+        waker.will_wake(&own)
+    }
+
     fn into_raw(self) -> *const () {
         let ptr = self.0.as_ptr() as *const ();
         std::mem::forget(self);
