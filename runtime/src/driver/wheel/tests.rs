@@ -271,9 +271,17 @@ fn set_waker_keeps_an_equivalent_waker_and_replaces_another() {
     let mut h = Harness::new();
     let first = h.waker(1);
     let key = h.wheel.insert(5, first.clone());
-    assert!(h.wheel.set_waker(key, &first).is_none());
+    // The rule: the wheel keeps its waker exactly when `will_wake` says the
+    // new one is equivalent, and hands the old one back otherwise. Whether a
+    // clone compares equal is `will_wake`'s call, and std makes it only a
+    // best effort (clones usually do, under miri they need not), so the
+    // test asks `will_wake` rather than assuming its answer.
+    if let Some(old) = h.wheel.set_waker(key, &first) {
+        assert!(!old.will_wake(&first), "an equivalent waker was replaced");
+    }
     let second = h.waker(2);
-    assert!(h.wheel.set_waker(key, &second).is_some());
+    let old = h.wheel.set_waker(key, &second);
+    assert!(old.is_some(), "another task's waker must replace it");
     assert_eq!(h.advance(5), vec![2]);
 }
 
@@ -398,6 +406,7 @@ fn an_entry_takes_32_bytes_in_the_slab_too() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a million inserts and cancels: hours under miri")]
 fn a_million_timers_reuse_the_peak_number_of_slots() {
     const PEAK: usize = 10_000;
     const ROUNDS: usize = 100;
