@@ -39,40 +39,81 @@
 //! **Cancellation is drop.** Aborting a task drops its future at its next
 //! turn; dropping the runtime drops every task left. A task's panic is
 //! caught and handed to its [`JoinHandle`]; it never takes the runtime down.
+//!
+//! # Layers
+//!
+//! The source is a stack of layers. Each file imports only from its own
+//! layer or the ones below, and no two files import each other, directly
+//! or around a circle; so each layer can be read, and tested, knowing only
+//! what lies beneath it.
+//!
+//! ```text
+//!  ┌───────────────────────────────────────────────────────────────────────────┐
+//!  │ combinators/  join_all, select, as_completed, TaskGroup, yield_now        │  built on
+//!  │ streams/      asyncio's streams: open_connection, start_server, ...       │  the API
+//!  ├───────────────────────────────────────────────────────────────────────────┤
+//!  │ api/          run, Builder, Runtime, Handle, spawn, spawn_blocking,       │  what users
+//!  │               JoinHandle                                                  │  call
+//!  ├───────────────────────────────────────────────────────────────────────────┤
+//!  │ net/          TCP sockets          signal       ctrl_c, named signals     │  I/O and
+//!  │ time/         now, sleep, timeout, interval                               │  time API
+//!  ├───────────────────────────────────────────────────────────────────────────┤
+//!  │ scheduler/    the event loop (Core), which runtime is current, metrics    │
+//!  ├───────────────────────────────────────────────────────────────────────────┤
+//!  │ driver/       reactor (mio) and I/O registration; timer driver: clock,    │  readiness
+//!  │               timing wheel                                                │  and time
+//!  ├───────────────────────────────────────────────────────────────────────────┤
+//!  │ executor/     task ids and run queues, wake flags, the remote queue and   │  tasks and
+//!  │               Shared, the wake path, the task block, JoinError and the    │  wakes
+//!  │               outcome rendezvous, the blocking pool, the coop budget      │
+//!  └───────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! * The **executor** knows tasks and threads, and nothing of I/O or time.
+//!   A waker on the runtime's thread pushes onto the local run queue, which
+//!   it finds through a thread-local the scheduler sets; it never calls the
+//!   scheduler.
+//! * The **drivers** turn OS readiness and the clock into `Waker` calls;
+//!   they know no task.
+//! * The **scheduler** owns a runtime's run queue, tasks and drivers, and
+//!   runs the loop that polls tasks, fires timers and waits for I/O. It also
+//!   knows which runtime runs on this thread, which is how the layers above
+//!   find their drivers.
+//! * The **I/O and time API** register sockets and timers with the current
+//!   runtime's drivers; the **API** spawns tasks and hands out handles.
+//! * **combinators** and **streams** use only the layers below, as a user's
+//!   library could.
 
-mod blocking;
+mod api;
 pub mod combinators;
-mod context;
-mod coop;
-mod core;
-mod join;
-mod metrics;
+mod driver;
+mod executor;
 pub mod net;
-mod panic_message;
-mod raw;
-mod reactor;
-#[doc(hidden)]
-pub mod remote;
-mod runtime;
+mod scheduler;
 pub mod signal;
 pub mod streams;
-mod task;
 pub mod time;
-#[doc(hidden)]
-pub mod wake_flags;
 
+pub use api::handle::Handle;
+pub use api::join_handle::JoinHandle;
+#[cfg(loom)]
+#[doc(hidden)]
+pub use api::model_support;
+pub use api::runtime::{run, Builder, Runtime};
+pub use api::spawn::{spawn, spawn_blocking, spawn_named};
 pub use combinators::{
     as_completed, join_all, select, select2, try_join_all, yield_now, AsCompleted, Either,
     GroupClosed, JoinAll, Select, Select2, TaskFailure, TaskGroup, TaskGroupError, TaskGroupHandle,
     TryJoinAll, YieldNow,
 };
-pub use join::{JoinError, JoinHandle};
-pub use metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
+pub use executor::join_error::JoinError;
+pub use executor::panic_message::panic_message;
+pub use executor::task_ref::TaskId;
+#[doc(hidden)]
+pub use executor::{remote, wake_flags};
 pub use net::{TcpListener, TcpStream};
-pub use panic_message::panic_message;
-pub use runtime::{run, spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime};
+pub use scheduler::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 pub use streams::{open_connection, start_server, Server, StreamReader, StreamWriter};
-pub use task::TaskId;
 pub use time::{
     interval, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval, MissedTickBehavior,
     Sleep, Timeout,

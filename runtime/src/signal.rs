@@ -27,7 +27,9 @@ use std::os::unix::net::UnixStream as StdUnixStream;
 use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 use signal_hook::SigId;
 
-use crate::reactor::{Direction, IoSource};
+use crate::driver::io_source::IoSource;
+use crate::driver::reactor::Direction;
+use crate::scheduler::context;
 
 /// Which signal to listen for.
 ///
@@ -127,7 +129,8 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
     let (receiver, sender) = StdUnixStream::pair()?;
     receiver.set_nonblocking(true)?;
     let id = signal_hook::low_level::pipe::register(kind.0, sender)?;
-    let receiver = match IoSource::new(mio::net::UnixStream::from_std(receiver)) {
+    let receiver = match IoSource::new(mio::net::UnixStream::from_std(receiver), context::reactor())
+    {
         Ok(receiver) => receiver,
         Err(e) => {
             signal_hook::low_level::unregister(id);

@@ -1,7 +1,7 @@
 //! The executor: spawn and join, abort, panics, detach, shutdown, wakes from
 //! other threads, the blocking pool, introspection.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::{pending, poll_fn};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 use std::time::Duration;
 
-use weft_runtime::{spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime, TaskState};
+use weft_runtime::{
+    spawn, spawn_blocking, spawn_named, Builder, Handle, JoinHandle, Runtime, TaskState,
+};
 use weft_tests::pending_with_flag;
 
 /// Yields `n` times through the run queue.
@@ -623,6 +625,55 @@ fn a_join_handle_polled_after_its_outcome_panics_clearly() {
         let payload = again.unwrap_err();
         let message = weft_tests::panic_message(&*payload).unwrap();
         assert!(message.contains("polled again"), "unclear: {message}");
+    });
+}
+
+/// asyncio's `test_task_awaits_on_itself` (test_tasks.py): a task that
+/// awaits itself gets `RuntimeError('Task cannot await on itself')` at
+/// once. In weft its handle returns that error instead of waiting for ever;
+/// the task goes on, and its outcome still reaches whoever awaits the
+/// handle next.
+#[test]
+fn test_task_awaits_on_itself() {
+    let rt = Builder::new().start_paused(true).build();
+    rt.block_on(async {
+        // Where the task finds its own handle, and leaves it again.
+        let own: Rc<RefCell<Option<JoinHandle<&str>>>> = Rc::default();
+        let seen = Rc::new(RefCell::new(None));
+        let handle = spawn({
+            let (own, seen) = (own.clone(), seen.clone());
+            async move {
+                let mut handle = own
+                    .borrow_mut()
+                    .take()
+                    .expect("stored before the first poll");
+                let error = (&mut handle)
+                    .await
+                    .expect_err("a task cannot await on itself");
+                *seen.borrow_mut() = Some(error);
+                *own.borrow_mut() = Some(handle);
+                "done"
+            }
+        });
+        *own.borrow_mut() = Some(handle);
+        // Were the await to hang, the task would never report, and the
+        // paused clock would jump to the end of this sleep.
+        weft_runtime::sleep(Duration::from_secs(1)).await;
+        let error = seen
+            .borrow_mut()
+            .take()
+            .expect("the await on itself returned at once");
+        assert!(error.is_self_await());
+        assert!(!error.is_cancelled() && !error.is_panic());
+        assert!(
+            error.to_string().contains("cannot await on itself"),
+            "{error}"
+        );
+        let handle = own
+            .borrow_mut()
+            .take()
+            .expect("the task gave its handle back");
+        assert_eq!(handle.await.unwrap(), "done");
     });
 }
 

@@ -60,11 +60,11 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use parking_lot::Mutex;
+use crate::executor::facade::atomic::{AtomicBool, Ordering};
+use crate::executor::facade::Mutex;
 
 /// A set of futures, each with its own waker, that polls only the woken ones.
 pub(crate) struct FutureSet<F> {

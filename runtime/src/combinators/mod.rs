@@ -39,12 +39,14 @@ mod join_all;
 mod outputs;
 mod select;
 mod task_group;
+mod task_group_error;
 mod try_join_all;
 mod yield_now;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use join_all::{join_all, JoinAll};
 pub use select::{select, select2, Either, Select, Select2};
-pub use task_group::{GroupClosed, TaskFailure, TaskGroup, TaskGroupError, TaskGroupHandle};
+pub use task_group::{TaskGroup, TaskGroupHandle};
+pub use task_group_error::{GroupClosed, TaskFailure, TaskGroupError};
 pub use try_join_all::{try_join_all, TryJoinAll};
 pub use yield_now::{yield_now, YieldNow};

@@ -15,7 +15,9 @@ use std::task::{Context, Poll};
 
 use super::ops;
 use super::stream::TcpStream;
-use crate::reactor::{Direction, IoSource};
+use crate::driver::io_source::IoSource;
+use crate::driver::reactor::Direction;
+use crate::scheduler::context;
 
 /// A TCP socket listening for connections, registered with the current
 /// weft runtime. Dropping it closes the socket: later connection attempts
@@ -61,7 +63,9 @@ impl TcpListener {
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let mut last_error = None;
         for addr in ops::resolve(addr)? {
-            match mio::net::TcpListener::bind(addr).and_then(IoSource::new) {
+            match mio::net::TcpListener::bind(addr)
+                .and_then(|listener| IoSource::new(listener, context::reactor()))
+            {
                 Ok(io) => return Ok(TcpListener { io }),
                 Err(e) => last_error = Some(e),
             }
@@ -87,7 +91,10 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            io: IoSource::new(mio::net::TcpListener::from_std(listener))?,
+            io: IoSource::new(
+                mio::net::TcpListener::from_std(listener),
+                context::reactor(),
+            )?,
         })
     }
 

@@ -24,7 +24,8 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::task::{Context, Poll};
 
-use crate::reactor::{Direction, IoSource};
+use crate::driver::io_source::IoSource;
+use crate::driver::reactor::Direction;
 
 /// A connected TCP socket registered with the current runtime.
 pub(crate) type Socket = IoSource<mio::net::TcpStream>;

@@ -20,7 +20,9 @@ use std::task::{Context, Poll};
 
 use super::ops::{self, Socket};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use crate::reactor::{Direction, IoSource};
+use crate::driver::io_source::IoSource;
+use crate::driver::reactor::Direction;
+use crate::scheduler::context;
 
 /// A TCP connection registered with the current weft runtime.
 ///
@@ -137,7 +139,7 @@ impl TcpStream {
 
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: IoSource::new(stream)?,
+            io: IoSource::new(stream, context::reactor())?,
         })
     }
 

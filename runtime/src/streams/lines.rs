@@ -15,6 +15,9 @@
 //! `next` is cancel-safe: a dropped `next()` leaves the bytes it gathered in
 //! the reader, and the search resumes where it stopped. With the cargo
 //! feature `stream`, `Lines` is also a `futures_core::Stream`.
+//!
+//! [`StreamReader::lines`] is defined here, next to the type it returns, so
+//! that the reader does not depend on its line iterator.
 
 use std::future::poll_fn;
 use std::task::{ready, Context, Poll};
@@ -50,15 +53,39 @@ pub struct Lines<'a> {
     done: bool,
 }
 
-impl<'a> Lines<'a> {
-    pub(super) fn new(reader: &'a mut StreamReader) -> Self {
-        Self {
-            reader,
+impl StreamReader {
+    /// The lines of the stream, one by one, until end of stream: asyncio's
+    /// `async for line in reader`. See [`Lines`].
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"one\ntwo\nthree").unwrap() },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     let mut lines = reader.lines();
+    ///     let mut got = Vec::new();
+    ///     while let Some(line) = lines.next().await {
+    ///         got.push(line.unwrap());
+    ///     }
+    ///     assert_eq!(got, [&b"one\n"[..], b"two\n", b"three"]);
+    /// });
+    /// ```
+    pub fn lines(&mut self) -> Lines<'_> {
+        Lines {
+            reader: self,
             searched: 0,
             done: false,
         }
     }
+}
 
+impl Lines<'_> {
     /// The next line, or `None` at end of stream (and after an error).
     pub async fn next(&mut self) -> Option<Result<Vec<u8>, ReadError>> {
         poll_fn(|cx| self.poll_next_line(cx)).await

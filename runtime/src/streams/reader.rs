@@ -45,7 +45,6 @@ use std::task::{ready, Context, Poll};
 
 use super::buffer::ByteBuf;
 use super::error::{copy_error, IncompleteReadError, LimitOverrunError, ReadError};
-use super::lines::Lines;
 use crate::net::OwnedReadHalf;
 
 /// The default limit for separator searches: 64 KiB, as in asyncio.
@@ -272,32 +271,6 @@ impl StreamReader {
     pub async fn readline(&mut self) -> Result<Vec<u8>, ReadError> {
         let mut searched = 0;
         poll_fn(|cx| self.poll_readline(cx, &mut searched)).await
-    }
-
-    /// The lines of the stream, one by one, until end of stream: asyncio's
-    /// `async for line in reader`. See [`Lines`].
-    ///
-    /// ```
-    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
-    ///
-    /// weft_runtime::run(async {
-    ///     let server = start_server(
-    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"one\ntwo\nthree").unwrap() },
-    ///         "127.0.0.1:0",
-    ///     )
-    ///     .await
-    ///     .unwrap();
-    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
-    ///     let mut lines = reader.lines();
-    ///     let mut got = Vec::new();
-    ///     while let Some(line) = lines.next().await {
-    ///         got.push(line.unwrap());
-    ///     }
-    ///     assert_eq!(got, [&b"one\n"[..], b"two\n", b"three"]);
-    /// });
-    /// ```
-    pub fn lines(&mut self) -> Lines<'_> {
-        Lines::new(self)
     }
 
     /// The address of the peer.

@@ -37,10 +37,13 @@ use std::time::Duration;
 
 use weft_primitives::Event;
 
+use super::connection::into_streams;
 use super::reader::StreamReader;
 use super::writer::StreamWriter;
+use crate::api::join_handle::JoinHandle;
+use crate::api::spawn::spawn;
 use crate::net::{TcpListener, TcpStream};
-use crate::JoinHandle;
+use crate::time::sleep;
 
 /// How long accepting pauses after an error such as running out of file
 /// descriptors.
@@ -103,7 +106,7 @@ where
         closed: Event::new(),
         finished: Event::new(),
     });
-    let accept_task = crate::spawn(accept_loop(shared.clone(), handler));
+    let accept_task = spawn(accept_loop(shared.clone(), handler));
     *shared.accept_task.borrow_mut() = Some(accept_task);
     Ok(Server { shared })
 }
@@ -243,7 +246,7 @@ where
                     "weft: server on {} failed to accept a connection: {e}; retrying in {:?}",
                     shared.local_addr, ACCEPT_RETRY_DELAY
                 );
-                crate::sleep(ACCEPT_RETRY_DELAY).await;
+                sleep(ACCEPT_RETRY_DELAY).await;
             }
         }
     }
@@ -254,10 +257,10 @@ where
     H: Fn(StreamReader, StreamWriter) -> F,
     F: Future<Output = ()> + 'static,
 {
-    let (reader, writer) = super::into_streams(stream);
+    let (reader, writer) = into_streams(stream);
     let guard = HandlerGuard::new(shared.clone());
     let connection = handler(reader, writer);
-    crate::spawn(async move {
+    spawn(async move {
         let _guard = guard;
         connection.await;
     });

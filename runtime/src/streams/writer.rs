@@ -50,7 +50,8 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::buffer::ByteBuf;
 use super::error::copy_error;
-use crate::coop;
+use crate::api::spawn::spawn;
+use crate::executor::coop;
 use crate::net::OwnedWriteHalf;
 
 /// The default high-water mark: 64 KiB, as in asyncio.
@@ -389,7 +390,7 @@ impl WriteState {
     fn start_flusher(state: &Rc<Self>) {
         if !state.flushing.replace(true) {
             let state = state.clone();
-            crate::spawn(async move { poll_fn(|cx| state.poll_flush(cx)).await });
+            spawn(async move { poll_fn(|cx| state.poll_flush(cx)).await });
         }
     }
 

@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::instant::{deadline_after, now};
 use super::sleep::{sleep_until, Sleep};
 
 /// Ticks every `period`, the first tick at once.
@@ -40,7 +41,7 @@ use super::sleep::{sleep_until, Sleep};
 ///
 /// If `period` is zero.
 pub fn interval(period: Duration) -> Interval {
-    interval_at(super::now(), period)
+    interval_at(now(), period)
 }
 
 /// Ticks at `start`, then every `period`.
@@ -137,13 +138,13 @@ impl MissedTickBehavior {
     /// When the tick after `scheduled` is due, the tick at `scheduled` being
     /// returned at `now`.
     fn next_tick(self, scheduled: Instant, now: Instant, period: Duration) -> Instant {
-        let on_schedule = super::deadline_after(scheduled, period);
+        let on_schedule = deadline_after(scheduled, period);
         if now <= on_schedule {
             return on_schedule;
         }
         match self {
             MissedTickBehavior::Burst => on_schedule,
-            MissedTickBehavior::Delay => super::deadline_after(now, period),
+            MissedTickBehavior::Delay => deadline_after(now, period),
             MissedTickBehavior::Skip => {
                 let behind = (now - scheduled).as_nanos();
                 let into_period = behind % period.as_nanos();
@@ -151,7 +152,7 @@ impl MissedTickBehavior {
                     // `now` is right on a grid point: that tick is on time.
                     now
                 } else {
-                    super::deadline_after(now, period - nanos(into_period))
+                    deadline_after(now, period - nanos(into_period))
                 }
             }
         }
@@ -211,14 +212,14 @@ impl Interval {
         let scheduled = self.sleep.deadline();
         let next = self
             .missed_tick_behavior
-            .next_tick(scheduled, super::now(), self.period);
+            .next_tick(scheduled, now(), self.period);
         self.sleep.reset(next);
         Poll::Ready(scheduled)
     }
 
     /// Starts the schedule over: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.reset_at(super::deadline_after(super::now(), self.period));
+        self.reset_at(deadline_after(now(), self.period));
     }
 
     /// Starts the schedule over: the next tick is at `instant`, then every

@@ -50,62 +50,22 @@
 //!
 //! # Inside
 //!
-//! Every runtime owns one timer driver (`driver.rs`): its clock (`clock.rs`)
-//! and a hierarchical timing wheel (`wheel.rs`, six levels of 64 slots at
-//! 1 ms resolution, whose insert and cancel cost O(1) whatever the number of
-//! timers). The event loop asks it for the next deadline before it sleeps
-//! and tells it to fire due timers at each turn. The futures are `sleep.rs`,
-//! `timeout.rs` and `interval.rs`.
+//! Every runtime owns one timer driver, in the driver layer below
+//! (`driver/timer.rs`): its clock (`driver/clock.rs`) and a hierarchical
+//! timing wheel (`driver/wheel/`, six levels of 64 slots at 1 ms resolution,
+//! whose insert and cancel cost O(1) whatever the number of timers). The
+//! event loop asks it for the next deadline before it sleeps and tells it
+//! to fire due timers at each turn. This module is the API on top: `instant.rs`
+//! reads the current runtime's clock, and the futures are `sleep.rs`,
+//! `timeout.rs` and `interval.rs`, which register with the current
+//! runtime's driver.
 
-mod clock;
-mod driver;
+mod instant;
 mod interval;
 mod sleep;
 mod timeout;
-mod wheel;
 
-use std::time::{Duration, Instant};
-
-pub(crate) use driver::TimeDriver;
+pub use instant::now;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
-
-use crate::context;
-
-/// The current instant on the runtime's clock: paused-aware, monotonic.
-///
-/// Inside a runtime this is its clock, which a paused runtime moves only
-/// from timer to timer; outside any runtime it is `Instant::now()`.
-///
-/// ```
-/// use std::time::Duration;
-/// use weft_runtime::time;
-///
-/// let rt = weft_runtime::Builder::new().start_paused(true).build();
-/// rt.block_on(async {
-///     let start = time::now();
-///     // A paused clock stands still while tasks run...
-///     assert_eq!(time::now(), start);
-///     // ...and jumps when every task waits for a timer.
-///     time::sleep(Duration::from_secs(3600)).await;
-///     assert_eq!(time::now(), start + Duration::from_secs(3600));
-/// });
-/// ```
-pub fn now() -> Instant {
-    match context::try_current() {
-        Some(core) => core.time.now(),
-        None => Instant::now(),
-    }
-}
-
-/// How far away a deadline too distant for `Instant` is put: about 30
-/// years, beyond any program's run yet reachable by a paused clock.
-const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
-
-/// `base + duration`, or [`FAR_FUTURE`] after `base` if `Instant` cannot
-/// express the sum.
-fn deadline_after(base: Instant, duration: Duration) -> Instant {
-    base.checked_add(duration)
-        .unwrap_or_else(|| base + FAR_FUTURE)
-}

@@ -35,9 +35,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::driver::TimeDriver;
-use super::wheel::TimerKey;
-use crate::context;
+use super::instant::{deadline_after, now};
+use crate::driver::timer::TimeDriver;
+use crate::driver::wheel::TimerKey;
+use crate::scheduler::context;
 
 /// Waits until `duration` has passed on the runtime's clock (asyncio's
 /// `asyncio.sleep`).
@@ -65,7 +66,7 @@ use crate::context;
 ///
 /// Awaiting the `Sleep` outside a weft runtime panics.
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(super::deadline_after(super::now(), duration))
+    sleep_until(deadline_after(now(), duration))
 }
 
 /// Waits until the runtime's clock reaches `deadline`.
@@ -150,7 +151,7 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         let now = match &self.registration {
             Some(registration) => registration.driver.now(),
-            None => super::now(),
+            None => now(),
         };
         now >= self.deadline
     }

@@ -25,6 +25,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::instant::{deadline_after, now};
 use super::sleep::{sleep_until, Sleep};
 
 /// Runs `future` for at most `duration` (asyncio's `wait_for`): resolves to
@@ -177,7 +178,7 @@ impl<F: Future> Future for Timeout<F> {
         let limit = *limit;
         let sleep = sleep.get_or_insert_with(|| match limit {
             Limit::At(deadline) => sleep_until(deadline),
-            Limit::After(duration) => sleep_until(super::deadline_after(super::now(), duration)),
+            Limit::After(duration) => sleep_until(deadline_after(now(), duration)),
         });
         if Pin::new(&mut *sleep).poll(cx).is_ready() {
             future.set(None);

@@ -1,7 +1,7 @@
 //! The timer driver: one runtime's clock and timing wheel, as the event loop
 //! and the timer futures see them.
 //!
-//! The event loop (`core.rs`) uses it in three places:
+//! The event loop (`scheduler/core.rs`) uses it in three places:
 //!
 //! ```text
 //!   every turn ── fire_due() ─────────── wake every timer with deadline <= now

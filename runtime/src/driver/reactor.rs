@@ -1,9 +1,10 @@
 //! The reactor: the runtime's one `mio::Poll`, and readiness for I/O objects.
 //!
 //! Every I/O object (socket, signal pipe) is registered once, edge-triggered,
-//! with a token that is its slot in a slab of [`IoState`]s. When the reactor
-//! turns, each OS event sets readiness bits in that slot and wakes the task
-//! waiting for that direction:
+//! with a token that is its slot in a slab of [`IoState`]s (the object's side
+//! of the registration is `io_source.rs`). When the reactor turns, each OS
+//! event sets readiness bits in that slot and wakes the task waiting for
+//! that direction:
 //!
 //! ```text
 //!  epoll_wait ──▶ event(token, readable) ──▶ slab[token].ready |= READ ──▶ wake reader
@@ -31,8 +32,6 @@ use std::time::Duration;
 use mio::event::Source;
 use mio::{Events, Interest, Token};
 use slab::Slab;
-
-use crate::{context, coop};
 
 /// The token of the runtime's `mio::Waker` (cross-thread wake-ups).
 const WAKE_TOKEN: Token = Token(usize::MAX);
@@ -76,6 +75,39 @@ impl IoState {
             Direction::Read => &self.reader,
             Direction::Write => &self.writer,
         }
+    }
+
+    /// Whether the OS said the direction can make progress.
+    #[inline]
+    pub(crate) fn is_ready(&self, dir: Direction) -> bool {
+        self.ready.get() & dir.mask() != 0
+    }
+
+    /// Ready when the OS said the direction can make progress; otherwise
+    /// the task is woken on the next edge.
+    #[inline]
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
+        if self.is_ready(dir) {
+            return Poll::Ready(());
+        }
+        let mut waiter = self.waiter(dir).borrow_mut();
+        match &*waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *waiter = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// Forgets readiness after the OS said `WouldBlock`; the next edge sets
+    /// it again. The "closed" and "error" bits stay: they do not go away.
+    #[inline]
+    pub(crate) fn clear_ready(&self, dir: Direction) {
+        let keep = READ_CLOSED | WRITE_CLOSED | ERROR;
+        let clear = match dir {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        };
+        self.ready.set(self.ready.get() & (keep | !clear));
     }
 }
 
@@ -163,134 +195,29 @@ impl Reactor {
     pub(crate) fn registrations(&self) -> usize {
         self.io.borrow().len()
     }
-}
 
-/// An I/O object registered with the current runtime's reactor.
-///
-/// It deregisters itself and frees its slot when dropped, so a server that
-/// handled a million connections holds no more reactor memory than one that
-/// handled ten (the slab keeps its high-water capacity).
-pub(crate) struct IoSource<S: Source> {
-    source: S,
-    state: Rc<IoState>,
-    key: usize,
-    reactor: Rc<Reactor>,
-}
-
-impl<S: Source> IoSource<S> {
-    /// Registers `source` for both directions with the current runtime.
-    ///
-    /// # Panics
-    ///
-    /// Outside a weft runtime.
-    pub(crate) fn new(mut source: S) -> io::Result<Self> {
-        let reactor = context::current("registering an I/O object")
-            .reactor
-            .clone();
+    /// Registers `source` for both directions; returns its token and the
+    /// readiness state its events will update.
+    pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(usize, Rc<IoState>)> {
         let state = Rc::new(IoState::default());
-        let key = reactor.io.borrow_mut().insert(state.clone());
-        let registered = reactor.poll.borrow().registry().register(
-            &mut source,
+        let key = self.io.borrow_mut().insert(state.clone());
+        let registered = self.poll.borrow().registry().register(
+            source,
             Token(key),
             Interest::READABLE | Interest::WRITABLE,
         );
         if let Err(e) = registered {
-            reactor.io.borrow_mut().remove(key);
+            self.io.borrow_mut().remove(key);
             return Err(e);
         }
-        Ok(Self {
-            source,
-            state,
-            key,
-            reactor,
-        })
+        Ok((key, state))
     }
 
-    /// The registered object.
-    pub(crate) fn get_ref(&self) -> &S {
-        &self.source
-    }
-
-    /// Ready when the OS said the direction can make progress; otherwise
-    /// the task is woken on the next edge.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<()> {
-        if self.state.ready.get() & dir.mask() != 0 {
-            return Poll::Ready(());
-        }
-        let mut waiter = self.state.waiter(dir).borrow_mut();
-        match &*waiter {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *waiter = Some(cx.waker().clone()),
-        }
-        Poll::Pending
-    }
-
-    /// Forgets readiness after the OS said `WouldBlock`; the next edge sets
-    /// it again. The "closed" and "error" bits stay: they do not go away.
-    pub(crate) fn clear_ready(&self, dir: Direction) {
-        let keep = READ_CLOSED | WRITE_CLOSED | ERROR;
-        let clear = match dir {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
-        };
-        self.state
-            .ready
-            .set(self.state.ready.get() & (keep | !clear));
-    }
-
-    /// Runs a non-blocking `op` in direction `dir` once readiness allows:
-    /// `WouldBlock` clears readiness and waits for the next edge; any other
-    /// result is returned. Each call spends one unit of the task's
-    /// cooperative budget (see `coop.rs`), so a busy socket cannot starve
-    /// the other tasks.
-    pub(crate) fn poll_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        dir: Direction,
-        mut op: impl FnMut(&S) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        loop {
-            if self.poll_ready(cx, dir).is_pending() {
-                return Poll::Pending;
-            }
-            match op(&self.source) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.clear_ready(dir);
-                    if self.state.ready.get() & dir.mask() != 0 {
-                        // A sticky "closed"/"error" bit says ready while the
-                        // OS says WouldBlock: yield instead of spinning here.
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                }
-                result => return Poll::Ready(result),
-            }
-        }
-    }
-}
-
-impl<S: Source> Drop for IoSource<S> {
-    fn drop(&mut self) {
+    /// Undoes [`Reactor::register`] and frees the slot.
+    pub(crate) fn deregister(&self, key: usize, source: &mut impl Source) {
         // Deregistering may fail only if the fd is already gone; either way
         // the OS will deliver no more events for it, so the slot can go.
-        let _ = self
-            .reactor
-            .poll
-            .borrow()
-            .registry()
-            .deregister(&mut self.source);
-        self.reactor.io.borrow_mut().remove(self.key);
-    }
-}
-
-impl<S: Source + std::fmt::Debug> std::fmt::Debug for IoSource<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IoSource")
-            .field("source", &self.source)
-            .field("token", &self.key)
-            .finish()
+        let _ = self.poll.borrow().registry().deregister(source);
+        self.io.borrow_mut().remove(key);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::task::TaskId;
+use crate::executor::task_ref::TaskId;
 
 /// A runtime's counters at one instant.
 ///

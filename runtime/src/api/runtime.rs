@@ -1,4 +1,4 @@
-//! Building, entering and shutting down a runtime; spawning onto it.
+//! Building, entering and shutting down a runtime.
 //!
 //! [`run`] is asyncio's `asyncio.run`: build a runtime, drive one future to
 //! completion, then drop every task that is left. [`Builder`] and
@@ -9,13 +9,12 @@
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::context;
-use crate::core::{Config, Core};
-use crate::join::JoinHandle;
-use crate::metrics::{RuntimeMetrics, TaskSnapshot};
+use super::handle::Handle;
+use crate::scheduler::context;
+use crate::scheduler::core::{Config, Core};
+use crate::scheduler::metrics::{RuntimeMetrics, TaskSnapshot};
 
 /// Runs `fut` to completion on a new runtime, then cancels every task still
 /// alive (their futures are dropped), like `asyncio.run`.
@@ -37,67 +36,6 @@ use crate::metrics::{RuntimeMetrics, TaskSnapshot};
 /// refuses the runtime an epoll instance.
 pub fn run<F: Future>(fut: F) -> F::Output {
     Runtime::new().block_on(fut)
-}
-
-/// Spawns `fut` as a new task on the current runtime (asyncio's
-/// `create_task`). The future need not be `Send`: it runs on this thread.
-///
-/// ```
-/// weft_runtime::run(async {
-///     let local = std::rc::Rc::new(5); // not Send, and that is fine
-///     let h = weft_runtime::spawn(async move { *local * 2 });
-///     assert_eq!(h.await.unwrap(), 10);
-/// });
-/// ```
-///
-/// # Panics
-///
-/// Outside a weft runtime.
-pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    context::current("spawn").spawn(fut, None)
-}
-
-/// Spawns `fut` with a name that metrics snapshots and slow-poll warnings
-/// show (asyncio's `create_task(coro, name=...)`).
-///
-/// ```
-/// weft_runtime::run(async {
-///     let h = weft_runtime::spawn_named("fetch", async { "page" });
-///     assert_eq!(h.await.unwrap(), "page");
-/// });
-/// ```
-pub fn spawn_named<F>(name: impl Into<Arc<str>>, fut: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: 'static,
-{
-    context::current("spawn_named").spawn(fut, Some(name.into()))
-}
-
-/// Runs the blocking function `f` on the runtime's pool of blocking threads
-/// (asyncio's `to_thread`) and returns a handle to await its result. A panic
-/// in `f` comes back as a [`crate::JoinError`].
-///
-/// The pool is bounded ([`Builder::max_blocking_threads`]); jobs beyond it
-/// wait in a queue. Idle threads exit after [`Builder::thread_keep_alive`].
-///
-/// ```
-/// weft_runtime::run(async {
-///     let sum = weft_runtime::spawn_blocking(|| (1..=100u32).sum::<u32>());
-///     assert_eq!(sum.await.unwrap(), 5050);
-/// });
-/// ```
-pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
-where
-    F: FnOnce() -> R + Send + 'static,
-    R: Send + 'static,
-{
-    let core = context::current("spawn_blocking");
-    core.blocking.spawn(core.next_task_id(), f)
 }
 
 /// Settings for a [`Runtime`].
@@ -238,9 +176,7 @@ impl Runtime {
 
     /// A handle to spawn onto this runtime and inspect it.
     pub fn handle(&self) -> Handle {
-        Handle {
-            core: self.core.clone(),
-        }
+        Handle::new(self.core.clone())
     }
 }
 
@@ -261,63 +197,5 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("metrics", &self.metrics())
             .finish()
-    }
-}
-
-/// A handle to a runtime on this thread: spawn onto it and inspect it from
-/// inside its tasks.
-///
-/// ```
-/// weft_runtime::run(async {
-///     let handle = weft_runtime::Handle::current();
-///     handle.spawn(async {}).await.unwrap();
-///     assert_eq!(handle.metrics().tasks_spawned, 1);
-/// });
-/// ```
-#[derive(Clone)]
-pub struct Handle {
-    core: Rc<Core>,
-}
-
-impl Handle {
-    /// The runtime running on this thread.
-    ///
-    /// # Panics
-    ///
-    /// Outside a weft runtime; see [`Handle::try_current`].
-    pub fn current() -> Self {
-        Self {
-            core: context::current("Handle::current"),
-        }
-    }
-
-    /// The runtime running on this thread, if any.
-    pub fn try_current() -> Option<Self> {
-        context::try_current().map(|core| Self { core })
-    }
-
-    /// Spawns `fut` onto this runtime; see [`spawn`].
-    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        self.core.spawn(fut, None)
-    }
-
-    /// The runtime's counters.
-    pub fn metrics(&self) -> RuntimeMetrics {
-        self.core.metrics()
-    }
-
-    /// A snapshot of every live task.
-    pub fn tasks(&self) -> Vec<TaskSnapshot> {
-        self.core.task_snapshots()
-    }
-}
-
-impl std::fmt::Debug for Handle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
     }
 }

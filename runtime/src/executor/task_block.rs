@@ -14,7 +14,7 @@
 //!               ├─────────────────────────────┤
 //!               │ Stage<F>, a union:          │  ◀── the future: runtime thread
 //!               │   the future F while it     │      only; the outcome: handed
-//!               │   runs, then its outcome    │      to the JoinHandle (join.rs)
+//!               │   runs, then its outcome    │      to the JoinHandle
 //!               └─────────────────────────────┘
 //! ```
 //!
@@ -43,7 +43,7 @@
 //!   runtime's thread touches it (to poll it, or to drop it when the task is
 //!   aborted or the runtime shuts down).
 //! * The runtime then drops the future in place and hands the outcome over
-//!   through the join rendezvous (`join.rs`): it stores the outcome in the
+//!   through the join rendezvous (`rendezvous.rs`): it stores the outcome in the
 //!   stage and marks the progress *finished*, under the waiter lock. From
 //!   then on the runtime never looks at the stage again.
 //! * The `JoinHandle` takes the outcome out of the stage only after it saw
@@ -66,23 +66,27 @@
 //!
 //! So the memory freed elsewhere holds no future and no output: the stage's
 //! fields are `ManuallyDrop`, and freeing the block drops only the header.
+//!
+//! The reference count, the stage (a facade `UnsafeCell`, whose every
+//! access loom tracks) and the join fields go through the runtime's facade;
+//! `loom-tests/tests/join_handoff.rs` checks the hand-over between threads.
 
-use std::cell::UnsafeCell;
 use std::future::Future;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use parking_lot::Mutex;
-
-use crate::core::Shared;
-use crate::join::{JoinError, Rendezvous};
-use crate::task::{self, TaskId, TaskRef};
-use crate::wake_flags::WakeFlags;
+use super::facade::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
+use super::facade::{Mutex, UnsafeCell};
+use super::join_error::JoinError;
+use super::rendezvous::Rendezvous;
+use super::shared::Shared;
+use super::task_ref::{TaskId, TaskRef};
+use super::wake;
+use super::wake_flags::WakeFlags;
 
 /// The thread-safe start of every task block: 64 bytes on 64-bit targets.
 /// `repr(C)` keeps the fields in this order, which packs the wake flags,
@@ -91,7 +95,7 @@ use crate::wake_flags::WakeFlags;
 pub(crate) struct Header {
     refs: AtomicUsize,
     pub(crate) flags: WakeFlags,
-    /// The join rendezvous' progress (see `join.rs`).
+    /// The join rendezvous' progress (see `rendezvous.rs`).
     join_progress: AtomicU8,
     /// The task's slot in the runtime's slab (below `MAIN_KEY`).
     key: u32,
@@ -109,11 +113,11 @@ impl Header {
 
     #[inline]
     pub(crate) fn schedule(&self) {
-        task::wake(&self.flags, self.task_ref(), &self.shared);
+        wake::wake(&self.flags, self.task_ref(), &self.shared);
     }
 
     pub(crate) fn abort(&self) {
-        task::abort(&self.flags, self.task_ref(), &self.shared);
+        wake::abort(&self.flags, self.task_ref(), &self.shared);
     }
 
     /// Where the task hands its outcome over to its `JoinHandle`.
@@ -164,12 +168,15 @@ impl<F: Future> Block<F> {
         if block.header.rendezvous().is_finished() {
             return Poll::Ready(());
         }
-        // SAFETY: not finished, so the stage holds the future, which only
-        // the runtime's thread touches, one poll or cancel at a time (the
-        // caller's contract). The future is never moved: it stays in this
-        // heap block until it is dropped in place by `finish`.
-        let future = unsafe { Pin::new_unchecked(&mut *(*block.stage.get()).future) };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        let polled = block.stage.with_mut(|stage| {
+            // SAFETY: not finished, so the stage holds the future, which only
+            // the runtime's thread touches, one poll or cancel at a time (the
+            // caller's contract). The future is never moved: it stays in this
+            // heap block until it is dropped in place by `finish`.
+            let future = unsafe { Pin::new_unchecked(&mut *(*stage).future) };
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        });
+        let outcome = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(value)) => Ok(value),
             Err(payload) => Err(JoinError::panicked(block.header.id, payload)),
@@ -202,14 +209,15 @@ impl<F: Future> Block<F> {
     /// On the runtime's thread, not during a poll of this task, and only
     /// while the stage holds the future (the task has not finished).
     unsafe fn finish(&self, outcome: Result<F::Output, JoinError>) {
-        let stage = self.stage.get();
         // SAFETY: the caller says the future is there; nothing uses it
         // after this, the stage's memory now passes to the outcome.
-        unsafe { drop_future(&mut (*stage).future) };
+        self.stage
+            .with_mut(|stage| unsafe { drop_future(&mut (*stage).future) });
         self.header.rendezvous().complete(outcome, |outcome| {
             // SAFETY: the future is gone, and the handle looks at the stage
             // only once `complete` has marked it finished, after this store.
-            unsafe { (*stage).output = ManuallyDrop::new(outcome) }
+            self.stage
+                .with_mut(|stage| unsafe { (*stage).output = ManuallyDrop::new(outcome) })
         });
     }
 
@@ -224,10 +232,10 @@ impl<F: Future> Block<F> {
         let block = unsafe { ptr.cast::<Self>().as_ref() };
         // SAFETY: the stage holds the outcome, which this moves out once;
         // `out` has room for it (the caller's contract).
-        unsafe {
-            let output = ManuallyDrop::take(&mut (*block.stage.get()).output);
+        block.stage.with_mut(|stage| unsafe {
+            let output = ManuallyDrop::take(&mut (*stage).output);
             out.cast::<Result<F::Output, JoinError>>().write(output);
-        }
+        });
     }
 
     /// # Safety
@@ -355,6 +363,14 @@ impl TaskPtr {
         ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
     }
 
+    /// Whether `waker` is this task's own waker (or a clone of it): then the
+    /// code holding it runs inside this very task.
+    pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
+        // SAFETY: the borrowed waker is only compared, while `self` lives.
+        let own = unsafe { self.borrowed_waker() };
+        waker.will_wake(&own)
+    }
+
     fn into_raw(self) -> *const () {
         let ptr = self.0.as_ptr() as *const ();
         std::mem::forget(self);
@@ -443,7 +459,7 @@ unsafe fn drop_waker(ptr: *const ()) {
     drop(unsafe { TaskPtr::from_raw(ptr) });
 }
 
-#[cfg(all(test, target_pointer_width = "64"))]
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
 mod tests {
     use super::*;
     use std::mem::size_of;

@@ -7,13 +7,15 @@
 //!  spawn_blocking(f) ──▶ job queue ──▶ idle thread? wake it
 //!                                  └─▶ fewer than max threads? start one
 //!                                  └─▶ otherwise the job waits its turn
-//!  thread: run job, leave the result in the JoinCell (a remote wake),
+//!  thread: run job, leave the result in its BlockingJoin (a remote wake),
 //!          take the next job; idle for `keep_alive` with no job: exit
 //! ```
 //!
-//! A job's result travels back through the same `JoinCell` as a task's,
-//! and its waker is a task waker called from another thread, so it reaches
-//! the runtime through the remote queue and `mio::Waker`.
+//! A job's result travels back through the same rendezvous as a task's
+//! (`rendezvous.rs`), kept in a small `Arc` the job shares with its
+//! handle ([`BlockingJoin`]); the waker it wakes is a task waker called
+//! from another thread, so it reaches the runtime through the remote queue
+//! and `mio::Waker`.
 //!
 //! Aborting a job that has not started skips it; a running job cannot be
 //! stopped. When the runtime shuts down, queued jobs are dropped (their
@@ -22,16 +24,16 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread;
+use std::task::Waker;
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
-
-use crate::core::Shared;
-use crate::join::{BlockingJoin, JoinError, JoinHandle};
-use crate::task::TaskId;
+use super::facade::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use super::facade::{thread, Condvar, Mutex};
+use super::join_error::JoinError;
+use super::rendezvous::Rendezvous;
+use super::shared::Shared;
+use super::task_ref::TaskId;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -59,14 +61,75 @@ struct PoolState {
     shutdown: bool,
 }
 
+/// What a `spawn_blocking` job shares with its `JoinHandle`, in one
+/// allocation: the rendezvous' two fields, and the outcome the job leaves.
+pub(crate) struct BlockingJoin<T> {
+    progress: AtomicU8,
+    waiter: Mutex<Option<Waker>>,
+    /// A lock of its own, so that this stays safe code; the rendezvous is
+    /// shared with tasks, whose outcome sits outside any lock, and a
+    /// blocking job costs a thread hand-off anyway.
+    outcome: Mutex<Option<Result<T, JoinError>>>,
+    /// Set by `JoinHandle::abort`: a job that has not started is skipped.
+    skip: AtomicBool,
+    id: TaskId,
+}
+
+impl<T> BlockingJoin<T> {
+    fn new(id: TaskId) -> Self {
+        Self {
+            progress: AtomicU8::new(0),
+            waiter: Mutex::new(None),
+            outcome: Mutex::new(None),
+            skip: AtomicBool::new(false),
+            id,
+        }
+    }
+
+    /// The job's id, unique within its runtime.
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// Where the job hands its outcome over to its handle.
+    pub(crate) fn rendezvous(&self) -> Rendezvous<'_> {
+        Rendezvous::new(&self.progress, &self.waiter)
+    }
+
+    /// Records the outcome (the first one wins) and wakes the awaiting
+    /// handle; with no handle left, drops the outcome right here.
+    fn complete(&self, outcome: Result<T, JoinError>) {
+        self.rendezvous()
+            .complete(outcome, |outcome| *self.outcome.lock() = Some(outcome));
+    }
+
+    /// Moves the stored outcome out, for the handle: only as the `take` of
+    /// this job's rendezvous, which calls it once, after the job finished.
+    pub(crate) fn take(&self) -> Result<T, JoinError> {
+        self.outcome
+            .lock()
+            .take()
+            .expect("the rendezvous takes a stored outcome, once")
+    }
+
+    /// `JoinHandle::abort`: a job that has not started will not run.
+    pub(crate) fn skip(&self) {
+        self.skip.store(true, Ordering::Release);
+    }
+
+    fn is_skipped(&self) -> bool {
+        self.skip.load(Ordering::Acquire)
+    }
+}
+
 /// Reports "cancelled" when a job is dropped without running (aborted, or
-/// the pool shut down); a no-op after the job recorded its outcome, since a
-/// join cell keeps its first outcome.
+/// the pool shut down); a no-op after the job recorded its outcome, since
+/// the rendezvous keeps the first outcome.
 struct CancelledOnDrop<T>(Arc<BlockingJoin<T>>);
 
 impl<T> Drop for CancelledOnDrop<T> {
     fn drop(&mut self) {
-        self.0.cell.complete(Err(JoinError::cancelled(self.0.id)));
+        self.0.complete(Err(JoinError::cancelled(self.0.id)));
     }
 }
 
@@ -89,22 +152,23 @@ impl BlockingPool {
         }
     }
 
-    pub(crate) fn spawn<F, R>(&self, id: TaskId, f: F) -> JoinHandle<R>
+    /// Queues `f` as the job `id`; its handle awaits the returned share.
+    pub(crate) fn spawn<F, R>(&self, id: TaskId, f: F) -> Arc<BlockingJoin<R>>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let shared = Arc::new(BlockingJoin::new(id));
+        let join = Arc::new(BlockingJoin::new(id));
         // Dropped unrun (aborted, or the pool shut down): the handle hears
         // "cancelled" from the guard.
-        let report = CancelledOnDrop(shared.clone());
+        let report = CancelledOnDrop(join.clone());
         let job: Job = Box::new(move || {
             if report.0.is_skipped() {
                 return;
             }
             let outcome = catch_unwind(AssertUnwindSafe(f))
                 .map_err(|payload| JoinError::panicked(id, payload));
-            report.0.cell.complete(outcome);
+            report.0.complete(outcome);
         });
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
         let start_thread = {
@@ -143,7 +207,7 @@ impl BlockingPool {
                 self.inner.finish(n);
             }
         }
-        JoinHandle::for_blocking(shared)
+        join
     }
 
     /// Jobs queued or running.
@@ -186,10 +250,8 @@ impl PoolInner {
                 break;
             }
             state.idle += 1;
-            let timed_out = self
-                .work_ready
-                .wait_for(&mut state, self.keep_alive)
-                .timed_out();
+            let timed_out;
+            (state, timed_out) = self.work_ready.wait_timeout(state, self.keep_alive);
             state.idle -= 1;
             if timed_out && state.queue.is_empty() {
                 break;

@@ -36,13 +36,13 @@
 //! before waking is visible to that poll. The loom model
 //! `loom-tests/tests/wake_flags.rs` checks both claims.
 //!
-//! Everything goes through `weft_primitives::facade`, so that the model
-//! checks this very code. The type is public (but hidden) for that model
-//! only.
+//! Everything goes through the runtime's facade (`facade.rs`), so that
+//! the model checks this very code. The type is public (but hidden) for
+//! that model only.
 
 use std::fmt;
 
-use weft_primitives::facade::atomic::{AtomicBool, AtomicU8, Ordering};
+use super::facade::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// A remote waker queued the task on the remote queue.
 const REMOTE_QUEUED: u8 = 1;

@@ -23,10 +23,11 @@
 //! the flag under it costs nothing, and there is no memory-ordering argument
 //! to get wrong. The loom model `loom-tests/tests/remote_wake.rs` checks it.
 //!
-//! Everything goes through `weft_primitives::facade`, so the model checks
-//! this very code. The type is public (but hidden) for that model only.
+//! Everything goes through the runtime's facade (`facade.rs`), so the
+//! model checks this very code. The type is public (but hidden) for that
+//! model only.
 
-use weft_primitives::facade::Mutex;
+use super::facade::Mutex;
 
 /// How a [`RemoteQueue`] wakes its sleeping owner (`mio::Waker` in the
 /// runtime; a notification in the loom model).

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! * Tasks live in a slab on this thread; only their small headers are
-//!   shared with other threads (see `task.rs`).
+//!   shared with other threads (see `executor/task_block.rs`).
 //! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
 //!   always ready, so busy tasks cannot starve I/O and timers.
 //! * With the paused clock, when no task is ready and no I/O event is
@@ -23,7 +23,7 @@
 //!   blocking job is running, whose result may still arrive).
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::pin::pin;
@@ -34,43 +34,20 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::blocking::BlockingPool;
-use crate::coop;
-use crate::join::JoinHandle;
-use crate::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
-use crate::raw::TaskPtr;
-use crate::reactor::Reactor;
-use crate::remote::{RemoteQueue, Unpark};
-use crate::task::{MainWaker, TaskId, TaskRef, MAIN_KEY};
-use crate::time::TimeDriver;
-use crate::wake_flags::{PollStart, WakeFlags};
+use super::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
+use crate::driver::reactor::Reactor;
+use crate::driver::timer::TimeDriver;
+use crate::executor::blocking_pool::BlockingPool;
+use crate::executor::coop;
+use crate::executor::run_queue::RunQueue;
+use crate::executor::shared::Shared;
+use crate::executor::task_block::TaskPtr;
+use crate::executor::task_ref::{TaskId, TaskRef, MAIN_KEY};
+use crate::executor::wake::MainWaker;
+use crate::executor::wake_flags::{PollStart, WakeFlags};
 
 /// How many tasks run between two looks at the reactor and the timers.
 const EVENT_INTERVAL: u32 = 61;
-
-/// The part of a runtime that other threads may touch: where remote wakes
-/// are queued, and the `mio::Waker` that rouses the loop.
-pub(crate) struct Shared {
-    remote: RemoteQueue<TaskRef, mio::Waker>,
-}
-
-impl Unpark for mio::Waker {
-    fn unpark(&self) {
-        // `wake` fails only if the eventfd is gone, i.e. the runtime shut
-        // down: then there is nobody left to wake.
-        let _ = self.wake();
-    }
-}
-
-impl Shared {
-    pub(crate) fn push_remote(&self, task: TaskRef) {
-        self.remote.push(task);
-    }
-
-    pub(crate) fn unpark_if_parked(&self) {
-        self.remote.unpark_if_parked();
-    }
-}
 
 /// Settings fixed when the runtime is built.
 #[derive(Debug, Clone)]
@@ -86,7 +63,6 @@ pub(crate) struct Config {
 struct Counters {
     spawned: Cell<u64>,
     polls: Cell<u64>,
-    local_wakes: Cell<u64>,
     remote_wakes: Cell<u64>,
     parks: Cell<u64>,
 }
@@ -116,11 +92,11 @@ impl Drop for TaskSlot {
 
 /// A runtime's state, owned by its thread.
 pub(crate) struct Core {
-    pub(crate) shared: Arc<Shared>,
+    /// The tasks ready to run; it also holds the runtime's `Shared`.
+    pub(super) run_queue: RunQueue,
     tasks: RefCell<Slab<TaskSlot>>,
     /// The names given to `spawn_named`, for the tasks still alive.
     names: RefCell<BTreeMap<TaskId, Arc<str>>>,
-    run_queue: RefCell<VecDeque<TaskRef>>,
     pub(crate) time: Rc<TimeDriver>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) blocking: BlockingPool,
@@ -134,19 +110,16 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn new(config: &Config) -> std::io::Result<Self> {
         let (reactor, waker) = Reactor::new()?;
-        let shared = Arc::new(Shared {
-            remote: RemoteQueue::new(waker),
-        });
+        let shared = Arc::new(Shared::new(waker));
         Ok(Self {
             blocking: BlockingPool::new(
                 config.max_blocking_threads,
                 config.blocking_keep_alive,
                 shared.clone(),
             ),
-            shared,
+            run_queue: RunQueue::new(shared),
             tasks: RefCell::new(Slab::new()),
             names: RefCell::new(BTreeMap::new()),
-            run_queue: RefCell::new(VecDeque::new()),
             time: Rc::new(TimeDriver::new(config.start_paused)),
             reactor: Rc::new(reactor),
             counters: Counters::default(),
@@ -156,20 +129,20 @@ impl Core {
         })
     }
 
+    /// The part of this runtime that other threads may touch.
+    fn shared(&self) -> &Arc<Shared> {
+        self.run_queue.owner()
+    }
+
     pub(crate) fn next_task_id(&self) -> TaskId {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
         TaskId(NonZeroU64::new(id).expect("task ids start at 1 and only grow"))
     }
 
-    /// A local wake: the task goes to the back of the run queue.
-    #[inline]
-    pub(crate) fn push_local(&self, task: TaskRef) {
-        bump(&self.counters.local_wakes, 1);
-        self.run_queue.borrow_mut().push_back(task);
-    }
-
-    pub(crate) fn spawn<F>(&self, fut: F, name: Option<Arc<str>>) -> JoinHandle<F::Output>
+    /// Makes `fut` a task of this runtime, queued to run, and returns its
+    /// block (for a `JoinHandle`, which knows the output type).
+    pub(crate) fn spawn<F>(&self, fut: F, name: Option<Arc<str>>) -> TaskPtr
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -182,7 +155,7 @@ impl Core {
                 .ok()
                 .filter(|&key| key != MAIN_KEY)
                 .expect("more than 4 294 967 294 tasks alive at once on one runtime");
-            let task = TaskPtr::allocate(fut, id, key, self.shared.clone());
+            let task = TaskPtr::allocate(fut, id, key, self.shared().clone());
             entry.insert(TaskSlot {
                 task: task.clone(),
                 polls: 0,
@@ -194,8 +167,7 @@ impl Core {
         }
         bump(&self.counters.spawned, 1);
         task.header().schedule();
-        // SAFETY: the block was allocated for `fut`, whose output is `F::Output`.
-        unsafe { JoinHandle::for_task(task) }
+        task
     }
 
     /// Drives `fut` to completion on this thread, running every task.
@@ -203,7 +175,7 @@ impl Core {
         let main = Arc::new(MainWaker {
             flags: WakeFlags::default(),
             id: self.next_task_id(),
-            shared: self.shared.clone(),
+            shared: self.shared().clone(),
         });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
@@ -211,7 +183,7 @@ impl Core {
         main.schedule();
         loop {
             for _ in 0..EVENT_INTERVAL {
-                let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                let Some(task) = self.run_queue.pop() else {
                     break;
                 };
                 if task.key() != MAIN_KEY {
@@ -228,7 +200,7 @@ impl Core {
             }
             self.drain_remote();
             self.time.fire_due();
-            if self.run_queue.borrow().is_empty() {
+            if self.run_queue.is_empty() {
                 self.park();
             } else {
                 self.reactor.turn(Some(Duration::ZERO));
@@ -312,10 +284,7 @@ impl Core {
     }
 
     fn drain_remote(&self) {
-        let moved = self
-            .shared
-            .remote
-            .drain_into(&mut *self.run_queue.borrow_mut());
+        let moved = self.run_queue.take_remote_wakes();
         bump(&self.counters.remote_wakes, moved as u64);
     }
 
@@ -327,7 +296,7 @@ impl Core {
             // timer: it jumps to it (below) once nothing else can happen.
             self.reactor.turn(Some(Duration::ZERO));
             self.drain_remote();
-            if !self.run_queue.borrow().is_empty() {
+            if !self.run_queue.is_empty() {
                 return;
             }
             None
@@ -336,18 +305,18 @@ impl Core {
                 .next_deadline()
                 .map(|deadline| deadline.saturating_duration_since(self.time.now()))
         };
-        if !self.shared.remote.prepare_park() {
+        if !self.shared().remote.prepare_park() {
             return;
         }
         // Checked after announcing the park: a blocking job that ends now is
         // either seen here or unparks us (see `BlockingPool`).
         if paused && self.blocking.in_flight() == 0 && self.time.advance_to_next() {
-            self.shared.remote.finish_park();
+            self.shared().remote.finish_park();
             return;
         }
         bump(&self.counters.parks, 1);
         self.reactor.turn(timeout);
-        self.shared.remote.finish_park();
+        self.shared().remote.finish_park();
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
@@ -355,7 +324,7 @@ impl Core {
             tasks_spawned: self.counters.spawned.get(),
             tasks_alive: self.tasks.borrow().len(),
             polls: self.counters.polls.get(),
-            local_wakeups: self.counters.local_wakes.get(),
+            local_wakeups: self.run_queue.local_wakes(),
             remote_wakeups: self.counters.remote_wakes.get(),
             reactor_events: self.reactor.events_total(),
             io_registrations: self.reactor.registrations(),
@@ -398,10 +367,10 @@ impl Core {
             drop(slots);
         }
         self.names.borrow_mut().clear();
-        self.run_queue.borrow_mut().clear();
+        self.run_queue.clear();
         // Headers queued by other threads hold the `Shared` that holds the
         // queue: closing it breaks that cycle and refuses later pushes.
-        drop(self.shared.remote.close());
+        drop(self.shared().remote.close());
         self.blocking.shutdown();
     }
 }
@@ -410,7 +379,7 @@ impl Core {
 mod tests {
     use std::future::pending;
 
-    use crate::context;
+    use crate::scheduler::context;
 
     #[test]
     #[cfg(target_pointer_width = "64")]

@@ -1,24 +1,22 @@
 //! Which runtime, if any, is running on this thread.
 //!
 //! `Runtime::block_on` installs its core in a thread-local for the duration
-//! of the call; `spawn`, `sleep` and friends find their runtime there. This
-//! is also how a waker tells a local wake (push on the run queue, no lock)
-//! from a remote one: it compares its runtime with the one installed here.
-//! Nothing is process-wide, so several runtimes can run on several threads.
+//! of the call; `spawn`, `sleep`, socket registration and friends find their
+//! runtime here. Entering also points the executor's wake path at the
+//! core's run queue (`executor/run_queue.rs`), which is how a waker tells a
+//! local wake (push on the run queue, no lock) from a remote one. Nothing is
+//! process-wide, so several runtimes can run on several threads.
 
-use std::cell::{Cell, RefCell};
-use std::ptr;
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::core::{Core, Shared};
-use crate::time::TimeDriver;
+use super::core::Core;
+use crate::driver::reactor::Reactor;
+use crate::driver::timer::TimeDriver;
+use crate::executor::run_queue;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
-    /// The same core as a bare pointer (null when none runs), for the wake
-    /// path: a `Cell` of a pointer has no destructor and no borrow flag, so
-    /// reading it is a single load.
-    static RUNNING: Cell<*const Core> = const { Cell::new(ptr::null()) };
 }
 
 /// Installs `core` as this thread's runtime until the guard is dropped.
@@ -35,7 +33,10 @@ pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
             "cannot start a weft runtime from within a running runtime (a nested block_on \
              would block every task of the outer one); spawn the future instead"
         );
-        RUNNING.set(Rc::as_ptr(&core));
+        // SAFETY: `CURRENT` keeps the core, and so its run queue, alive until
+        // the guard's drop, which leaves the run queue first. The core never
+        // leaves this thread (`Rc`).
+        unsafe { run_queue::enter(&core.run_queue) };
         *current = Some(core);
     });
     EnterGuard {
@@ -52,7 +53,7 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         // The core is dropped outside the borrow: its destructor may use
         // the thread-local again.
-        RUNNING.set(ptr::null());
+        run_queue::leave();
         let core = CURRENT.with(|current| current.borrow_mut().take());
         drop(core);
     }
@@ -80,22 +81,12 @@ pub(crate) fn current(what: &str) -> Rc<Core> {
     })
 }
 
-/// The current runtime's timer driver, for the time module.
+/// The current runtime's timer driver, for the time API.
 pub(crate) fn time_driver() -> Rc<TimeDriver> {
     current("polling a timer").time.clone()
 }
 
-/// Runs `f` with this thread's core if it is `owner`'s (the runtime a
-/// waker belongs to); `None`, without calling `f`, on any other thread.
-pub(crate) fn with_owner_core<R>(owner: &Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    let core = RUNNING.get();
-    if core.is_null() {
-        return None;
-    }
-    // SAFETY: `RUNNING` is non-null only between `enter` and the guard's
-    // drop, and holds the pointer of the `Rc<Core>` that `CURRENT` keeps
-    // alive for exactly that span (the guard nulls `RUNNING` before it
-    // releases the core). The core never leaves this thread (`Rc`).
-    let core = unsafe { &*core };
-    ptr::eq(&*core.shared, owner).then(|| f(core))
+/// The current runtime's reactor, to register an I/O object with.
+pub(crate) fn reactor() -> Rc<Reactor> {
+    current("registering an I/O object").reactor.clone()
 }

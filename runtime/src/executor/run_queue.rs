@@ -1,0 +1,124 @@
+//! The local run queue, and how a waker finds it.
+//!
+//! The run queue holds the tasks that are ready to be polled, in the order
+//! they were woken. It belongs to one runtime on one thread, so it is a
+//! `RefCell<VecDeque>`: a wake on that thread pushes with no lock and no
+//! atomic read-modify-write.
+//!
+//! A waker may be called on any thread, though, and must tell a local wake
+//! from a remote one. While a runtime runs, a thread-local holds a pointer
+//! to its run queue; the waker compares the queue's owner with its own
+//! runtime (both are the runtime's [`Shared`]):
+//!
+//! ```text
+//!   RUNNING (thread-local) ──▶ RunQueue { owner: Arc<Shared>, tasks, local wakes }
+//!                                         │
+//!   waker: owner == my runtime? ──────────┘ yes: push here      no: remote queue
+//! ```
+//!
+//! The pointer is a `Cell` of a raw pointer, so reading it is a single load,
+//! with no destructor and no borrow flag on the path. The scheduler, which
+//! holds the queue, installs it with [`enter`] for as long as it runs.
+//! Nothing is process-wide, so several runtimes can run on several threads.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ptr;
+use std::sync::Arc;
+
+use super::shared::Shared;
+use super::task_ref::TaskRef;
+
+thread_local! {
+    /// The run queue of the runtime running on this thread; null when none
+    /// runs.
+    static RUNNING: Cell<*const RunQueue> = const { Cell::new(ptr::null()) };
+}
+
+/// A runtime's queue of tasks ready to run. Single-threaded.
+pub(crate) struct RunQueue {
+    /// The runtime this queue belongs to.
+    owner: Arc<Shared>,
+    tasks: RefCell<VecDeque<TaskRef>>,
+    /// Wakes pushed here, for the runtime's metrics.
+    local_wakes: Cell<u64>,
+}
+
+impl RunQueue {
+    pub(crate) fn new(owner: Arc<Shared>) -> Self {
+        Self {
+            owner,
+            tasks: RefCell::new(VecDeque::new()),
+            local_wakes: Cell::new(0),
+        }
+    }
+
+    /// The runtime this queue belongs to.
+    pub(crate) fn owner(&self) -> &Arc<Shared> {
+        &self.owner
+    }
+
+    /// A local wake: the task goes to the back of the queue.
+    #[inline]
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.local_wakes.set(self.local_wakes.get() + 1);
+        self.tasks.borrow_mut().push_back(task);
+    }
+
+    /// The task to run next.
+    #[inline]
+    pub(crate) fn pop(&self) -> Option<TaskRef> {
+        self.tasks.borrow_mut().pop_front()
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tasks.borrow().is_empty()
+    }
+
+    /// Moves the tasks woken from other threads to the back of this queue;
+    /// returns how many.
+    pub(crate) fn take_remote_wakes(&self) -> usize {
+        self.owner.remote.drain_into(&mut *self.tasks.borrow_mut())
+    }
+
+    /// Forgets every queued task (at shutdown).
+    pub(crate) fn clear(&self) {
+        self.tasks.borrow_mut().clear();
+    }
+
+    /// Wakes pushed here so far.
+    pub(crate) fn local_wakes(&self) -> u64 {
+        self.local_wakes.get()
+    }
+}
+
+/// Makes `queue` the one that wakes on this thread reach, until [`leave`].
+///
+/// # Safety
+///
+/// `queue` stays alive, and on this thread, until `leave` is called.
+pub(crate) unsafe fn enter(queue: &RunQueue) {
+    RUNNING.set(queue);
+}
+
+/// Undoes [`enter`]: wakes on this thread go to the remote queue again.
+pub(crate) fn leave() {
+    RUNNING.set(ptr::null());
+}
+
+/// Runs `f` with this thread's run queue if it is `owner`'s (the runtime a
+/// waker belongs to); `None`, without calling `f`, on any other thread.
+pub(crate) fn with_running_queue_of<R>(
+    owner: &Shared,
+    f: impl FnOnce(&RunQueue) -> R,
+) -> Option<R> {
+    let queue = RUNNING.get();
+    if queue.is_null() {
+        return None;
+    }
+    // SAFETY: `RUNNING` is non-null only between `enter` and `leave`, whose
+    // caller keeps the queue alive and on this thread for that span.
+    let queue = unsafe { &*queue };
+    ptr::eq(&**queue.owner(), owner).then(|| f(queue))
+}
