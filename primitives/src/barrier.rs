@@ -50,7 +50,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::facade::Mutex;
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// What a waiting party gets: `None` while it waits, then its outcome, written
 /// by whoever released it (the filling party, `reset` or `abort`).

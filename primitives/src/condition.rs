@@ -54,7 +54,8 @@ use std::task::{Context, Poll};
 
 use crate::facade::Mutex as StateLock;
 use crate::mutex::{LockFuture, Mutex, MutexGuard};
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// asyncio's `Condition`: tasks wait under a [`Mutex`] until notified.
 ///

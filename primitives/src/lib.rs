@@ -141,6 +141,7 @@
 
 pub mod facade;
 mod waiter_queue;
+mod wake_list;
 
 pub mod semaphore;
 pub use semaphore::{

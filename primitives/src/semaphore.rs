@@ -93,7 +93,8 @@ use std::task::{Context, Poll, Waker};
 
 use crate::facade::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::facade::Mutex;
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// Set while the waiter queue is not empty; fresh acquirers must then queue.
 const QUEUED: usize = 0b01;

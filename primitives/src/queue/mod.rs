@@ -95,7 +95,7 @@ pub use self::storage::{FifoStorage, LifoStorage, PriorityStorage, QueueStorage}
 
 use self::state::{Lifecycle, State};
 use crate::facade::Mutex;
-use crate::waiter_queue::WakeList;
+use crate::wake_list::WakeList;
 
 /// A first in, first out queue (asyncio's `Queue`).
 ///

@@ -23,7 +23,8 @@ use std::task::{Poll, Waker};
 
 use super::error::{GetError, PutError, QueueShutDown, TaskDoneError};
 use super::storage::QueueStorage;
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// Where a queue is in asyncio's shutdown sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
