@@ -198,7 +198,7 @@ impl Barrier {
         {
             let mut state = self.state.lock();
             state.broken = broken;
-            while let Some(key) = state.waiters.pop_front() {
+            while let Some(key) = state.waiters.pop_front_legacy() {
                 *state.waiters.state_mut(key) = Some(Err(BrokenBarrierError));
                 if let Some(waker) = state.waiters.take_waker(key) {
                     wakes.push(waker);
@@ -293,7 +293,7 @@ impl Future for BarrierWait<'_> {
         let mut state = barrier.state.lock();
         if let Some(key) = this.key {
             if state.waiters.is_linked(key) {
-                state.waiters.update_waker(key, cx.waker());
+                state.waiters.update_waker_legacy(key, cx.waker());
                 return Poll::Pending;
             }
             this.key = None;
@@ -310,7 +310,7 @@ impl Future for BarrierWait<'_> {
         // Our arrival fills the barrier: release the others in arrival order.
         let mut wakes = WakeList::new();
         let mut index = 0;
-        while let Some(key) = state.waiters.pop_front() {
+        while let Some(key) = state.waiters.pop_front_legacy() {
             *state.waiters.state_mut(key) = Some(Ok(BarrierWaitResult {
                 index,
                 leader: false,

@@ -210,7 +210,7 @@ impl<T> Condition<T> {
 fn notify_locked(n: usize, waiters: &mut WaiterQueue<()>, wakeups: &mut WakeList) -> usize {
     let mut woken = 0;
     while woken < n {
-        let Some(key) = waiters.pop_front() else {
+        let Some(key) = waiters.pop_front_legacy() else {
             break;
         };
         wakeups.extend(waiters.take_waker(key));
@@ -272,7 +272,7 @@ impl<'a, T> Future for ConditionWait<'a, T> {
                 WaitStage::Waiting(key) => {
                     let mut waiters = this.condition.waiters.lock();
                     if waiters.is_linked(key) {
-                        waiters.update_waker(key, cx.waker());
+                        waiters.update_waker_legacy(key, cx.waker());
                         this.stage = WaitStage::Waiting(key);
                         return Poll::Pending;
                     }

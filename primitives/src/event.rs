@@ -285,7 +285,7 @@ impl Future for EventWait<'_> {
                     // The generation moves only under this lock: unchanged
                     // here means we are still queued in our slot.
                     if !this.released(queued_in) {
-                        waiters.update_waker(key, cx.waker());
+                        waiters.update_waker_legacy(key, cx.waker());
                         return Poll::Pending;
                     }
                 }

@@ -509,7 +509,7 @@ impl Semaphore {
         if self.is_closed() {
             return Poll::Ready(Err(AcquireError(())));
         }
-        waiters.queue.update_waker(ticket.key, waker);
+        waiters.queue.update_waker_legacy(ticket.key, waker);
         Poll::Pending
     }
 

@@ -80,7 +80,7 @@ fn wake<W>(waiters: &mut WaiterQueue<W>, key: WaiterKey, wakes: &mut WakeList) {
 /// linked, otherwise frees its slot and returns what the granter left there.
 fn poll_waiter<W>(waiters: &mut WaiterQueue<W>, key: WaiterKey, waker: &Waker) -> Poll<W> {
     if waiters.is_linked(key) {
-        waiters.update_waker(key, waker);
+        waiters.update_waker_legacy(key, waker);
         Poll::Pending
     } else {
         Poll::Ready(waiters.remove(key))
@@ -266,10 +266,10 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         }
         // Getters wait only on an empty storage (invariant 1), so each one
         // fails now; putters fail with their item still in their slot.
-        while let Some(key) = self.getters.pop_front() {
+        while let Some(key) = self.getters.pop_front_legacy() {
             wake(&mut self.getters, key, wakes);
         }
-        while let Some(key) = self.putters.pop_front() {
+        while let Some(key) = self.putters.pop_front_legacy() {
             wake(&mut self.putters, key, wakes);
         }
         dropped
@@ -286,7 +286,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
     /// Gives `item` to the getter that has waited longest, or returns it if
     /// no getter waits.
     fn hand_to_waiting_getter(&mut self, item: T, wakes: &mut WakeList) -> Result<(), T> {
-        let Some(key) = self.getters.pop_front() else {
+        let Some(key) = self.getters.pop_front_legacy() else {
             return Err(item);
         };
         *self.getters.state_mut(key) = Some(item);
@@ -301,7 +301,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         if self.is_full() {
             return;
         }
-        let Some(key) = self.putters.pop_front() else {
+        let Some(key) = self.putters.pop_front_legacy() else {
             return;
         };
         let item = self
@@ -317,7 +317,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         if self.unfinished != 0 {
             return;
         }
-        while let Some(key) = self.joiners.pop_front() {
+        while let Some(key) = self.joiners.pop_front_legacy() {
             wake(&mut self.joiners, key, wakes);
         }
     }
