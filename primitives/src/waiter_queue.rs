@@ -189,6 +189,13 @@ impl<S> WaiterQueue<S> {
         Some(&mut node.slot)
     }
 
+    /// Step 2 for every queued waiter, front to back, for a release whose
+    /// grant the slots already hold (a shutdown that refuses every waiter,
+    /// the last `task_done` that releases every `join`).
+    pub(crate) fn grant_all(&mut self, wakes: &mut WakeList) {
+        while self.grant_front(wakes).is_some() {}
+    }
+
     /// Step 2 for a primitive that tells its waiters of their grant through
     /// an atomic word (see the [module docs](self#completion-without-the-lock)):
     /// grants the front waiter and frees its slot at once, returning the
@@ -203,7 +210,8 @@ impl<S> WaiterQueue<S> {
     }
 
     /// The slot of the waiter that has waited longest, still queued: for a
-    /// granter that hands it a partial grant.
+    /// granter that works on it before it grants it (the semaphore's head
+    /// gathers permits, a waiting putter's item is stored for it).
     pub(crate) fn front_mut(&mut self) -> Option<&mut S> {
         let head = self.head.index()?;
         Some(&mut self.nodes[head].slot)

@@ -25,7 +25,9 @@
 //! releasing it.
 //!
 //! The heart of it is that a waiter is *granted* by the task that makes
-//! progress possible, which does the waiter's work on its behalf:
+//! progress possible, which does the waiter's work on its behalf (the
+//! crate's one [waiting protocol](crate::waiter_queue), with the item as
+//! the grant):
 //!
 //! ```text
 //!   put(x) while getters wait        get() while putters wait (queue full)
