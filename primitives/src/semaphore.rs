@@ -57,7 +57,10 @@
 //! ```
 //!
 //! So a woken waiter does not take the lock to learn its fate or to free its
-//! slot: the granter already did both under the lock it held anyway.
+//! slot: the granter already did both under the lock it held anyway. This is
+//! the crate's [waiting protocol](crate::waiter_queue) with its completion
+//! without the lock; `close`, which fails every waiter, grants through the
+//! waiters' slots instead.
 //!
 //! Every successful compare-and-swap is `AcqRel`, and `served` is stored
 //! with `Release` and loaded with `Acquire`, so whatever a task wrote before
@@ -71,6 +74,8 @@
 //! * before its first poll or after it completed: nothing to undo;
 //! * while queued: its slot is freed, and any permits it had accumulated as
 //!   the head are handed to the next waiter;
+//! * after [`close`](Semaphore::close) granted it its failure, before it
+//!   was polled again: its slot is freed (`close` took back its permits);
 //! * after it was granted all its permits but before it was polled again
 //!   (its ticket is below `served`): the permits go back through the
 //!   release path, so the next waiter gets them and is woken.
@@ -93,7 +98,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::facade::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::facade::Mutex;
-use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterKey, WaiterQueue};
 use crate::wake_list::WakeList;
 
 /// Set while the waiter queue is not empty; fresh acquirers must then queue.
@@ -401,13 +406,12 @@ impl Semaphore {
         {
             let mut waiters = self.waiters.lock();
             self.state.fetch_or(CLOSED, Ordering::AcqRel);
-            // Every waiter leaves the queue failed: under this lock, `CLOSED`
-            // set means "your slot is gone" to a waiter not yet served.
+            // Every waiter is granted its failure: a slot granted but not
+            // served was closed. The permits gathered by the head come back.
             let queue = &mut waiters.queue;
             let mut returned = 0;
-            while let Some(key) = queue.front() {
-                wakeups.extend(queue.take_waker(key));
-                returned += queue.remove(key).granted;
+            while let Some(waiter) = queue.grant_front(&mut wakeups) {
+                returned += mem::take(&mut waiter.granted);
             }
             // The queue is now empty: this puts partial grants back into the
             // count and clears `QUEUED`.
@@ -445,12 +449,16 @@ impl Semaphore {
     /// Slow path of a first poll: under the lock, take the permits if they
     /// are there and nobody waits, or else join the queue (taking whatever
     /// permits are free as a partial grant when becoming its head).
-    fn take_or_enqueue(&self, permits: usize, waker: &Waker) -> Enqueue {
+    fn take_or_enqueue(
+        &self,
+        permits: usize,
+        waker: &Waker,
+    ) -> FirstPoll<Result<(), AcquireError>, Ticket> {
         let mut waiters = self.waiters.lock();
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
-                return Enqueue::Closed;
+                return FirstPoll::Ready(Err(AcquireError(())));
             }
             let available = state >> PERMIT_SHIFT;
             debug_assert!(state & QUEUED == 0 || available == 0);
@@ -472,7 +480,7 @@ impl Semaphore {
                     .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
             };
             match swapped {
-                Ok(_) if can_take => return Enqueue::Acquired,
+                Ok(_) if can_take => return FirstPoll::Ready(Ok(())),
                 Ok(_) => {
                     let number = waiters.next_ticket;
                     waiters.next_ticket += 1;
@@ -482,7 +490,7 @@ impl Semaphore {
                         ticket: number,
                     };
                     let key = waiters.queue.push_back(waiter, waker);
-                    return Enqueue::Waiting(Ticket { key, number });
+                    return FirstPoll::Queued(Ticket { key, number });
                 }
                 Err(actual) => state = actual,
             }
@@ -501,16 +509,13 @@ impl Semaphore {
             return Poll::Ready(Ok(()));
         }
         let mut waiters = self.waiters.lock();
-        // `served` and `CLOSED` only change under this lock: checked here,
-        // neither can change before we have stored our waker.
+        // `served` only changes under this lock: not served here, the slot is
+        // still ours. A slot granted but not served was closed.
         if self.is_served(ticket.number) {
             return Poll::Ready(Ok(()));
         }
-        if self.is_closed() {
-            return Poll::Ready(Err(AcquireError(())));
-        }
-        waiters.queue.update_waker_legacy(ticket.key, waker);
-        Poll::Pending
+        let closed = waiters.queue.poll(ticket.key, waker);
+        closed.map(|_| Err(AcquireError(())))
     }
 
     /// A waiting future for `permits` permits was dropped: free its slot and
@@ -525,11 +530,9 @@ impl Semaphore {
                 self.add_permits(permits);
                 return;
             }
-            if self.is_closed() {
-                // `close` freed the slot and took back any partial grant.
-                return;
-            }
-            let unused = waiters.queue.remove(ticket.key).granted;
+            // Still queued: the permits it gathered as the head go on. Closed:
+            // `close` took those back already, and none are left.
+            let unused = waiters.queue.cancel(ticket.key).granted;
             // Also run when nothing was granted: if that waiter was the last
             // one queued, this clears `QUEUED` again.
             self.grant_locked(unused, &mut waiters.queue, &mut wakeups);
@@ -557,21 +560,20 @@ impl Semaphore {
         waiters: &mut WaiterQueue<Waiter>,
         wakeups: &mut WakeList,
     ) {
-        while let Some(head) = waiters.front() {
+        while let Some(head) = waiters.front_mut() {
             if permits == 0 {
                 return;
             }
-            let waiter = waiters.state_mut(head);
-            let share = permits.min(waiter.wanted - waiter.granted);
-            waiter.granted += share;
+            let share = permits.min(head.wanted - head.granted);
+            head.granted += share;
             permits -= share;
-            if waiter.granted < waiter.wanted {
+            if head.granted < head.wanted {
                 // The head still needs more: everyone behind it waits too.
                 return;
             }
-            let ticket = waiter.ticket;
-            wakeups.extend(waiters.take_waker(head));
-            waiters.remove(head);
+            let ticket = head.ticket;
+            // Served in full: its slot is freed here, and `served` tells it.
+            waiters.grant_front_and_free(wakeups);
             // Everyone queued before it was served or left: one store tells
             // them all, and this waiter, that they are done.
             self.served.store(ticket + 1, Ordering::Release);
@@ -634,24 +636,6 @@ impl fmt::Debug for Semaphore {
     }
 }
 
-/// Result of the slow path of a first poll.
-enum Enqueue {
-    Acquired,
-    Closed,
-    Waiting(Ticket),
-}
-
-/// Where an acquire request stands.
-#[derive(Debug)]
-enum Stage {
-    /// Not polled yet.
-    Idle,
-    /// Queued, or served and not yet polled (the ticket tells which).
-    Waiting(Ticket),
-    /// Returned `Ready`; it owns nothing in the semaphore any more.
-    Done,
-}
-
 /// The executor-facing half of every acquire future in this crate (the
 /// semaphore's, and the mutex's lock futures): how many permits, and the
 /// waiter slot if any. It does not hold the semaphore, so borrowed and owned
@@ -659,7 +643,8 @@ enum Stage {
 #[derive(Debug)]
 pub(crate) struct AcquireState {
     permits: usize,
-    stage: Stage,
+    /// Queued, or served and not yet polled: the ticket tells which.
+    wait: WaitState<Ticket>,
 }
 
 impl AcquireState {
@@ -672,7 +657,7 @@ impl AcquireState {
         );
         Self {
             permits,
-            stage: Stage::Idle,
+            wait: WaitState::Idle,
         }
     }
 
@@ -687,29 +672,15 @@ impl AcquireState {
         semaphore: &Semaphore,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), AcquireError>> {
-        let result = match self.stage {
-            Stage::Idle => match semaphore.try_take(self.permits) {
-                Ok(()) => Ok(()),
-                Err(TryAcquireError::Closed) => Err(AcquireError(())),
-                Err(TryAcquireError::NoPermits) => {
-                    match semaphore.take_or_enqueue(self.permits, cx.waker()) {
-                        Enqueue::Acquired => Ok(()),
-                        Enqueue::Closed => Err(AcquireError(())),
-                        Enqueue::Waiting(ticket) => {
-                            self.stage = Stage::Waiting(ticket);
-                            return Poll::Pending;
-                        }
-                    }
-                }
+        let (permits, waker) = (self.permits, cx.waker());
+        self.wait.poll(
+            || match semaphore.try_take(permits) {
+                Ok(()) => FirstPoll::Ready(Ok(())),
+                Err(TryAcquireError::Closed) => FirstPoll::Ready(Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => semaphore.take_or_enqueue(permits, waker),
             },
-            Stage::Waiting(ticket) => match semaphore.poll_waiter(ticket, cx.waker()) {
-                Poll::Ready(result) => result,
-                Poll::Pending => return Poll::Pending,
-            },
-            Stage::Done => panic!("an acquire future was polled after it completed"),
-        };
-        self.stage = Stage::Done;
-        Poll::Ready(result)
+            |ticket| semaphore.poll_waiter(ticket, waker),
+        )
     }
 
     /// Withdraws the request (the future is being dropped), handing on any
@@ -717,7 +688,7 @@ impl AcquireState {
     /// the common "nothing to undo" case is inlined.
     #[inline]
     pub(crate) fn cancel(&mut self, semaphore: &Semaphore) {
-        if let Stage::Waiting(ticket) = mem::replace(&mut self.stage, Stage::Done) {
+        if let Some(ticket) = self.wait.cancel() {
             semaphore.cancel_waiter(ticket, self.permits);
         }
     }
@@ -903,6 +874,16 @@ mod tests {
         semaphore.waiters.lock().queue.len()
     }
 
+    /// Permits gathered so far by the waiter at the head of the queue.
+    fn head_granted(semaphore: &Semaphore) -> usize {
+        let mut waiters = semaphore.waiters.lock();
+        waiters
+            .queue
+            .front_mut()
+            .expect("a waiter is queued")
+            .granted
+    }
+
     #[test]
     fn fast_path_does_not_touch_the_queue() {
         let semaphore = Semaphore::new(2);
@@ -920,14 +901,10 @@ mod tests {
         assert!(poll(&mut big).is_pending());
         // It took the one free permit as a partial grant.
         assert_eq!(semaphore.available_permits(), 0);
-        let key = match big.request.stage {
-            Stage::Waiting(ticket) => ticket.key,
-            _ => unreachable!("the request is queued"),
-        };
-        assert_eq!(semaphore.waiters.lock().queue.state(key).granted, 1);
+        assert_eq!(head_granted(&semaphore), 1);
 
         semaphore.release(1);
-        assert_eq!(semaphore.waiters.lock().queue.state(key).granted, 2);
+        assert_eq!(head_granted(&semaphore), 2);
         assert!(poll(&mut big).is_pending());
 
         semaphore.release(2); // one completes it, one goes back to the count

@@ -338,42 +338,6 @@ impl<S> Default for WaiterQueue<S> {
     }
 }
 
-/// The queue's operations from before the protocol, kept only until every
-/// primitive has moved onto the protocol.
-impl<S> WaiterQueue<S> {
-    pub(crate) fn front(&self) -> Option<WaiterKey> {
-        self.head.index().map(WaiterKey)
-    }
-
-    pub(crate) fn is_linked(&self, key: WaiterKey) -> bool {
-        self.nodes[key.0].linked
-    }
-
-    pub(crate) fn state(&self, key: WaiterKey) -> &S {
-        &self.nodes[key.0].slot
-    }
-
-    pub(crate) fn state_mut(&mut self, key: WaiterKey) -> &mut S {
-        &mut self.nodes[key.0].slot
-    }
-
-    pub(crate) fn take_waker(&mut self, key: WaiterKey) -> Option<Waker> {
-        self.nodes[key.0].waker.take()
-    }
-
-    pub(crate) fn remove(&mut self, key: WaiterKey) -> S {
-        self.cancel(key)
-    }
-
-    pub(crate) fn pop_front_legacy(&mut self) -> Option<WaiterKey> {
-        self.pop_front()
-    }
-
-    pub(crate) fn update_waker_legacy(&mut self, key: WaiterKey, waker: &Waker) {
-        self.update_waker(key, waker)
-    }
-}
-
 /// Where a waiting future stands; every future of the crate that may wait
 /// keeps one, and drives its polls and its drop through it.
 ///

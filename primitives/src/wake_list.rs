@@ -116,12 +116,6 @@ impl fmt::Debug for WakeList {
     }
 }
 
-impl Extend<Waker> for WakeList {
-    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
-        wakers.into_iter().for_each(|waker| self.push(waker));
-    }
-}
-
 impl Default for WakeList {
     fn default() -> Self {
         Self::new()
