@@ -14,8 +14,8 @@
 //!
 //! # Algorithm
 //!
-//! Waiting parties queue in arrival order, by the crate's one [waiting
-//! protocol](crate::waiter_queue). The party that arrives when `parties - 1`
+//! Waiting parties queue in arrival order, by the crate's one waiting
+//! protocol (`waiter_queue.rs`). The party that arrives when `parties - 1`
 //! are already waiting does not queue: it grants the others, writing each
 //! one's outcome (its index) into its slot, wakes them after unlocking, and
 //! returns at once as the leader with index `parties - 1`:

@@ -26,7 +26,7 @@
 //!   they then re-acquire the lock in the mutex's FIFO order.
 //! * **Cancel-safe.** Dropping a [`ConditionWait`] future never strands the
 //!   lock or a notification: a notification is a grant of the crate's
-//!   [waiting protocol](crate::waiter_queue), recorded in the waiter's slot.
+//!   waiting protocol (`waiter_queue.rs`), recorded in the waiter's slot.
 //!   Dropped while waiting, it simply leaves the queue. Dropped after it was notified but before it returned (also while
 //!   re-acquiring the lock), it passes the notification to the next waiter —
 //!   as asyncio does since Python 3.13; that waiter may then find nothing to

@@ -10,7 +10,7 @@
 //! One atomic word holds the flag and a *generation*, the number of times
 //! the event was set. `is_set`, and a `wait` on a set event, cost one atomic
 //! load and never touch the lock. Waiters that must block queue themselves
-//! by the crate's one [waiting protocol](crate::waiter_queue), in a waiter
+//! by the crate's one waiting protocol (`waiter_queue.rs`), in a waiter
 //! queue behind a mutex, and remember the generation they queued in:
 //!
 //! ```text

@@ -26,7 +26,7 @@
 //!
 //! The heart of it is that a waiter is *granted* by the task that makes
 //! progress possible, which does the waiter's work on its behalf (the
-//! crate's one [waiting protocol](crate::waiter_queue), with the item as
+//! crate's one waiting protocol, in `waiter_queue.rs`, with the item as
 //! the grant):
 //!
 //! ```text
