@@ -181,22 +181,9 @@ impl RawSemaphore {
     ///
     /// If the count would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
     pub(crate) fn add_permits(&self, permits: usize) {
-        if permits == 0 {
-            return;
+        if permits != 0 && !self.add_to_count(permits, true) {
+            self.release_to_waiters(permits);
         }
-        let mut state = self.state.load(Ordering::Acquire);
-        while state & QUEUED == 0 {
-            match self.state.compare_exchange_weak(
-                state,
-                with_permits_added(state, permits),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                Err(actual) => state = actual,
-            }
-        }
-        self.release_to_waiters(permits);
     }
 
     /// Fails every waiting acquire, and every later one. Permits already
@@ -380,15 +367,27 @@ impl RawSemaphore {
         }
         // Nobody waits any more. `QUEUED` only changes under the lock we
         // hold, but fast-path releasers can still add permits concurrently.
+        self.add_to_count(permits, false);
+    }
+
+    /// Puts `permits` into the count and clears `QUEUED`, with a
+    /// compare-and-swap loop that races fast-path acquirers and releasers.
+    /// With `unless_queued`, gives up (returning `false`, nothing changed)
+    /// once it sees `QUEUED` set: the permits then belong to the waiters.
+    #[inline]
+    fn add_to_count(&self, permits: usize, unless_queued: bool) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
+            if unless_queued && state & QUEUED != 0 {
+                return false;
+            }
             match self.state.compare_exchange_weak(
                 state,
                 with_permits_added(state, permits),
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return,
+                Ok(_) => return true,
                 Err(actual) => state = actual,
             }
         }
