@@ -361,7 +361,7 @@ pub(crate) enum WaitState<K = WaiterKey> {
     Idle,
     /// Queued, or granted and not polled since: the future owns the slot.
     Waiting(K),
-    /// Returned `Ready`, or dropped: it owns nothing any more.
+    /// Returned `Ready`, or gave its slot up: it owns nothing any more.
     Done,
 }
 
@@ -413,8 +413,8 @@ impl<K: Copy> WaitState<K> {
     }
 
     /// The key of the slot a dropped future must give up with
-    /// [`WaiterQueue::cancel`], if it still owns one; the state is `Done`
-    /// afterwards. Inlined: every future is dropped, most of them with
+    /// [`WaiterQueue::cancel`], if it still owns one (the state is `Done`
+    /// afterwards). Inlined: every future is dropped, most of them with
     /// nothing to give up.
     #[inline]
     pub(crate) fn cancel(&mut self) -> Option<K> {
