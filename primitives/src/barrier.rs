@@ -14,11 +14,11 @@
 //!
 //! # Algorithm
 //!
-//! Waiting parties sit in a waiter queue (a FIFO) in arrival order. The
-//! party that arrives when `parties - 1` are already waiting does not queue:
-//! it unlinks the others, writes each one's outcome (its index) into its
-//! slot, wakes them after unlocking, and returns at once as the leader with
-//! index `parties - 1`:
+//! Waiting parties queue in arrival order, by the crate's one waiting
+//! protocol (`waiter_queue.rs`). The party that arrives when `parties - 1`
+//! are already waiting does not queue: it grants the others, writing each
+//! one's outcome (its index) into its slot, wakes them after unlocking, and
+//! returns at once as the leader with index `parties - 1`:
 //!
 //! ```text
 //!   parties = 3
@@ -47,10 +47,11 @@ use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::facade::Mutex;
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// What a waiting party gets: `None` while it waits, then its outcome, written
 /// by whoever released it (the filling party, `reset` or `abort`).
@@ -131,7 +132,7 @@ impl Barrier {
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
             barrier: self,
-            key: None,
+            wait: WaitState::Idle,
         }
     }
 
@@ -197,14 +198,41 @@ impl Barrier {
         {
             let mut state = self.state.lock();
             state.broken = broken;
-            while let Some(key) = state.waiters.pop_front() {
-                *state.waiters.state_mut(key) = Some(Err(BrokenBarrierError));
-                if let Some(waker) = state.waiters.take_waker(key) {
-                    wakes.push(waker);
-                }
+            while let Some(outcome) = state.waiters.grant_front(&mut wakes) {
+                *outcome = Some(Err(BrokenBarrierError));
             }
         }
         wakes.wake_all();
+    }
+
+    /// First poll of a wait: fails on a broken barrier, queues while the
+    /// barrier is not full, and otherwise releases the waiting parties in
+    /// arrival order and leads the cycle.
+    fn arrive(&self, waker: &Waker) -> FirstPoll<Result<BarrierWaitResult, BrokenBarrierError>> {
+        let mut wakes = WakeList::new();
+        let leader = {
+            let mut state = self.state.lock();
+            if state.broken {
+                return FirstPoll::Ready(Err(BrokenBarrierError));
+            }
+            if state.waiters.len() + 1 < self.parties {
+                return FirstPoll::Queued(state.waiters.push_back(None, waker));
+            }
+            let mut index = 0;
+            while let Some(outcome) = state.waiters.grant_front(&mut wakes) {
+                *outcome = Some(Ok(BarrierWaitResult {
+                    index,
+                    leader: false,
+                }));
+                index += 1;
+            }
+            BarrierWaitResult {
+                index,
+                leader: true,
+            }
+        };
+        wakes.wake_all();
+        FirstPoll::Ready(Ok(leader))
     }
 }
 
@@ -279,8 +307,7 @@ impl Error for BrokenBarrierError {}
 #[must_use = "futures do nothing unless polled"]
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
-    /// Our slot, from the first `Pending` until `Ready` or drop.
-    key: Option<WaiterKey>,
+    wait: WaitState,
 }
 
 impl Future for BarrierWait<'_> {
@@ -288,52 +315,23 @@ impl Future for BarrierWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let barrier = this.barrier;
-        let mut state = barrier.state.lock();
-        if let Some(key) = this.key {
-            if state.waiters.is_linked(key) {
-                state.waiters.update_waker(key, cx.waker());
-                return Poll::Pending;
-            }
-            this.key = None;
-            let outcome = state.waiters.remove(key);
-            return Poll::Ready(outcome.expect("a released barrier party holds its outcome"));
-        }
-        if state.broken {
-            return Poll::Ready(Err(BrokenBarrierError));
-        }
-        if state.waiters.len() + 1 < barrier.parties {
-            this.key = Some(state.waiters.push_back(None, cx.waker()));
-            return Poll::Pending;
-        }
-        // Our arrival fills the barrier: release the others in arrival order.
-        let mut wakes = WakeList::new();
-        let mut index = 0;
-        while let Some(key) = state.waiters.pop_front() {
-            *state.waiters.state_mut(key) = Some(Ok(BarrierWaitResult {
-                index,
-                leader: false,
-            }));
-            if let Some(waker) = state.waiters.take_waker(key) {
-                wakes.push(waker);
-            }
-            index += 1;
-        }
-        drop(state);
-        wakes.wake_all();
-        Poll::Ready(Ok(BarrierWaitResult {
-            index,
-            leader: true,
-        }))
+        let (barrier, waker) = (this.barrier, cx.waker());
+        this.wait.poll(
+            || barrier.arrive(waker),
+            |key| {
+                let outcome = barrier.state.lock().waiters.poll(key, waker);
+                outcome.map(|outcome| outcome.expect("a released barrier party holds its outcome"))
+            },
+        )
     }
 }
 
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        if let Some(key) = self.wait.cancel() {
             // Waiting: we stop counting. Released: the outcome goes unread,
             // which concerns nobody else.
-            self.barrier.state.lock().waiters.remove(key);
+            self.barrier.state.lock().waiters.cancel(key);
         }
     }
 }
@@ -342,7 +340,7 @@ impl fmt::Debug for BarrierWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BarrierWait")
             .field("parties", &self.barrier.parties)
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.wait.is_waiting())
             .finish()
     }
 }

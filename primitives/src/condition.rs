@@ -25,8 +25,9 @@
 //! * **FIFO.** `notify(n)` wakes the `n` waiters that have waited longest;
 //!   they then re-acquire the lock in the mutex's FIFO order.
 //! * **Cancel-safe.** Dropping a [`ConditionWait`] future never strands the
-//!   lock or a notification. Dropped while waiting, it simply leaves the
-//!   queue. Dropped after it was notified but before it returned (also while
+//!   lock or a notification: a notification is a grant of the crate's
+//!   waiting protocol (`waiter_queue.rs`), recorded in the waiter's slot.
+//!   Dropped while waiting, it simply leaves the queue. Dropped after it was notified but before it returned (also while
 //!   re-acquiring the lock), it passes the notification to the next waiter —
 //!   as asyncio does since Python 3.13; that waiter may then find nothing to
 //!   do, which is the "spurious wake-up" every condition-variable loop
@@ -46,15 +47,15 @@
 
 use std::fmt;
 use std::future::Future;
-use std::mem;
 use std::pin::Pin;
 // The shared lock is a std `Arc`, the type users create and clone.
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use crate::facade::Mutex as StateLock;
 use crate::mutex::{LockFuture, Mutex, MutexGuard};
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// asyncio's `Condition`: tasks wait under a [`Mutex`] until notified.
 ///
@@ -86,8 +87,9 @@ use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
 /// ```
 pub struct Condition<T = ()> {
     mutex: Arc<Mutex<T>>,
-    /// Unlinked slots are waiters that were notified but have not noticed yet.
-    waiters: StateLock<WaiterQueue<()>>,
+    /// A waiter's slot says whether it was notified: the grant it takes on
+    /// its next poll, or hands on if it is dropped first.
+    waiters: StateLock<WaiterQueue<bool>>,
 }
 
 impl<T> Condition<T> {
@@ -150,7 +152,9 @@ impl<T> Condition<T> {
         );
         ConditionWait {
             condition: self,
-            stage: WaitStage::Holding(guard),
+            guard: Some(guard),
+            notification: WaitState::Idle,
+            relock: None,
         }
     }
 
@@ -188,10 +192,17 @@ impl<T> Condition<T> {
     /// ```
     pub fn notify(&self, n: usize) -> usize {
         let mut wakeups = WakeList::new();
-        let woken = {
+        let mut woken = 0;
+        {
             let mut waiters = self.waiters.lock();
-            notify_locked(n, &mut waiters, &mut wakeups)
-        };
+            while woken < n {
+                let Some(notified) = waiters.grant_front(&mut wakeups) else {
+                    break;
+                };
+                *notified = true;
+                woken += 1;
+            }
+        }
         wakeups.wake_all();
         woken
     }
@@ -203,19 +214,6 @@ impl<T> Condition<T> {
     pub fn notify_all(&self) -> usize {
         self.notify(usize::MAX)
     }
-}
-
-/// Unlinks up to `n` waiters from the front, gathering their wakers.
-fn notify_locked(n: usize, waiters: &mut WaiterQueue<()>, wakeups: &mut WakeList) -> usize {
-    let mut woken = 0;
-    while woken < n {
-        let Some(key) = waiters.pop_front() else {
-            break;
-        };
-        wakeups.extend(waiters.take_waker(key));
-        woken += 1;
-    }
-    woken
 }
 
 impl<T: Default> Default for Condition<T> {
@@ -234,24 +232,20 @@ impl<T> fmt::Debug for Condition<T> {
     }
 }
 
-/// Where a [`ConditionWait`] stands.
-enum WaitStage<'a, T> {
-    /// Not polled yet: still holding the lock.
-    Holding(MutexGuard<'a, T>),
-    /// Queued, lock released, waiting for a notification.
-    Waiting(WaiterKey),
-    /// Notified; taking the lock again.
-    Relocking(LockFuture<'a, T>),
-    /// Returned the guard.
-    Done,
-}
-
 /// Future of [`Condition::wait`]: resolves to the guard, with the lock held
 /// again, after a notification.
+///
+/// It goes through three stages: holding the caller's guard until its first
+/// poll has queued it, waiting for a notification, then re-acquiring the
+/// lock.
 #[must_use = "futures do nothing unless polled; the lock stays held until then"]
 pub struct ConditionWait<'a, T> {
     condition: &'a Condition<T>,
-    stage: WaitStage<'a, T>,
+    /// The caller's guard, released once the first poll has queued us.
+    guard: Option<MutexGuard<'a, T>>,
+    notification: WaitState,
+    /// Notified: taking the lock again.
+    relock: Option<LockFuture<'a, T>>,
 }
 
 impl<'a, T> Future for ConditionWait<'a, T> {
@@ -259,56 +253,40 @@ impl<'a, T> Future for ConditionWait<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        loop {
-            match mem::replace(&mut this.stage, WaitStage::Done) {
-                WaitStage::Holding(guard) => {
-                    let key = this.condition.waiters.lock().push_back((), cx.waker());
+        let (condition, waker) = (this.condition, cx.waker());
+        if this.relock.is_none() {
+            let guard = &mut this.guard;
+            ready!(this.notification.poll(
+                || {
+                    let key = condition.waiters.lock().push_back(false, waker);
                     // Only now, with the waiter queued, may the lock go.
-                    drop(guard);
-                    this.stage = WaitStage::Waiting(key);
-                    return Poll::Pending;
-                }
-                WaitStage::Waiting(key) => {
-                    let mut waiters = this.condition.waiters.lock();
-                    if waiters.is_linked(key) {
-                        waiters.update_waker(key, cx.waker());
-                        this.stage = WaitStage::Waiting(key);
-                        return Poll::Pending;
-                    }
-                    waiters.remove(key);
-                    drop(waiters);
-                    this.stage = WaitStage::Relocking(this.condition.mutex.lock());
-                }
-                WaitStage::Relocking(mut relock) => {
-                    return match Pin::new(&mut relock).poll(cx) {
-                        Poll::Ready(guard) => Poll::Ready(guard),
-                        Poll::Pending => {
-                            this.stage = WaitStage::Relocking(relock);
-                            Poll::Pending
-                        }
-                    };
-                }
-                WaitStage::Done => panic!("a condition wait was polled after it completed"),
-            }
+                    drop(guard.take());
+                    FirstPoll::Queued(key)
+                },
+                |key| condition.waiters.lock().poll(key, waker).map(drop),
+            ));
+            this.relock = Some(condition.mutex.lock());
         }
+        let relock = this.relock.as_mut().expect("notified: relocking");
+        let guard = ready!(Pin::new(relock).poll(cx));
+        this.relock = None;
+        Poll::Ready(guard)
     }
 }
 
 impl<T> Drop for ConditionWait<'_, T> {
     fn drop(&mut self) {
-        let notified = match mem::replace(&mut self.stage, WaitStage::Done) {
-            WaitStage::Waiting(key) => {
-                let mut waiters = self.condition.waiters.lock();
-                let notified = !waiters.is_linked(key);
-                waiters.remove(key);
-                notified
-            }
-            // Dropping the lock future hands the lock on if it was granted.
-            WaitStage::Relocking(relock) => {
-                drop(relock);
-                true
-            }
-            WaitStage::Holding(_) | WaitStage::Done => false,
+        let notified = match self.notification.cancel() {
+            Some(key) => self.condition.waiters.lock().cancel(key),
+            None => match self.relock.take() {
+                Some(relock) => {
+                    // Dropping the lock future hands the lock on if it was
+                    // granted.
+                    drop(relock);
+                    true
+                }
+                None => false,
+            },
         };
         if notified {
             // This waiter will never act on its notification: pass it on.
@@ -319,11 +297,14 @@ impl<T> Drop for ConditionWait<'_, T> {
 
 impl<T> fmt::Debug for ConditionWait<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stage = match self.stage {
-            WaitStage::Holding(_) => "holding the lock",
-            WaitStage::Waiting(_) => "waiting for a notification",
-            WaitStage::Relocking(_) => "re-acquiring the lock",
-            WaitStage::Done => "done",
+        let stage = if self.guard.is_some() {
+            "holding the lock"
+        } else if self.notification.is_waiting() {
+            "waiting for a notification"
+        } else if self.relock.is_some() {
+            "re-acquiring the lock"
+        } else {
+            "done"
         };
         f.debug_struct("ConditionWait")
             .field("stage", &stage)

@@ -9,9 +9,9 @@
 //!
 //! One atomic word holds the flag and a *generation*, the number of times
 //! the event was set. `is_set`, and a `wait` on a set event, cost one atomic
-//! load and never touch the lock. Waiters that must block sit in a waiter
-//! queue (the crate's shared FIFO of waiters) behind a mutex, and remember
-//! the generation they queued in:
+//! load and never touch the lock. Waiters that must block queue themselves
+//! by the crate's one waiting protocol (`waiter_queue.rs`), in a waiter
+//! queue behind a mutex, and remember the generation they queued in:
 //!
 //! ```text
 //!   state: generation 7 | flag clear     waiters (FIFO): [ A ] ⇄ [ B ] ⇄ [ C ]
@@ -28,8 +28,10 @@
 //! after `set()` does not strand the tasks that were already waiting:
 //! asyncio behaves the same way (its `set` resolves each waiter's future,
 //! and the waiter never looks at the flag again). Because `set` empties the
-//! queue itself, a released waiter owns no slot any more: waking up costs it
-//! one atomic load, not a trip through the lock.
+//! queue itself (the protocol's completion without the lock, with the
+//! generation as the word that publishes it), a released waiter owns no
+//! slot any more: waking up costs it one atomic load, not a trip through
+//! the lock.
 //!
 //! Why no wake-up is lost: `set` raises the flag while holding the lock, and a
 //! waiter checks the flag again under the same lock before it queues itself.
@@ -40,8 +42,8 @@
 //!
 //! # Cancel safety
 //!
-//! Dropping a queued [`EventWait`] removes its slot (only if its generation
-//! is current: otherwise `set` already did). There is nothing to hand on:
+//! Dropping a queued [`EventWait`] cancels its slot (only if its generation
+//! is current: otherwise `set` freed it already). There is nothing to hand on:
 //! `set` releases everybody, so one waiter going away takes nothing from
 //! the others.
 
@@ -49,11 +51,11 @@ use std::fmt;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use crate::facade::atomic::{AtomicU64, Ordering};
 use crate::facade::Mutex;
-use crate::waiter_queue::{WaiterKey, WaiterQueue};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterKey, WaiterQueue};
 
 /// An asyncio-style event: a flag that tasks can wait for.
 ///
@@ -135,7 +137,7 @@ impl Event {
     ///
     /// ```
     /// use std::future::Future;
-    /// use std::task::{Context, Poll};
+    /// use std::task::{Context, Poll, Waker};
     /// use weft_primitives::Event;
     ///
     /// let event = Event::new();
@@ -202,7 +204,7 @@ impl Event {
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
-            queued: None,
+            wait: WaitState::Idle,
         }
     }
 }
@@ -234,25 +236,64 @@ impl fmt::Debug for Event {
 #[must_use = "futures do nothing unless polled"]
 pub struct EventWait<'a> {
     event: &'a Event,
-    /// Our slot in the waiter queue and the generation we queued in, from
-    /// the first `Pending` until `Ready` or drop.
-    queued: Option<(WaiterKey, u64)>,
+    wait: WaitState<Queued>,
 }
 
-impl EventWait<'_> {
-    /// Whether the event was set since generation `queued_in`.
-    fn released(&self, queued_in: u64) -> bool {
-        generation(self.event.state.load(Ordering::Acquire)) != queued_in
+/// A queued wait's slot and the generation it queued in.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    key: WaiterKey,
+    generation: u64,
+}
+
+impl Event {
+    /// First poll of a wait: done if the flag is set, else queued.
+    fn start_wait(&self, waker: &Waker) -> FirstPoll<(), Queued> {
+        if self.is_set() {
+            return FirstPoll::Ready(());
+        }
+        let mut waiters = self.waiters.lock();
+        // Checked again under the lock that `set` holds while raising the
+        // flag: now we either see it or `set` will see us.
+        let state = self.state.load(Ordering::Acquire);
+        if state & SET != 0 {
+            return FirstPoll::Ready(());
+        }
+        FirstPoll::Queued(Queued {
+            key: waiters.push_back((), waker),
+            generation: generation(state),
+        })
     }
 
-    /// Gives up a place in the queue (a queued wait is being dropped).
-    fn leave(&self, key: WaiterKey, queued_in: u64) {
-        if self.released(queued_in) {
+    /// Whether the event was set since `queued` queued: then `set` freed
+    /// its slot, and the key must not be used.
+    fn released(&self, queued: Queued) -> bool {
+        generation(self.state.load(Ordering::Acquire)) != queued.generation
+    }
+
+    /// Later polls of a queued wait.
+    fn poll_waiter(&self, queued: Queued, waker: &Waker) -> Poll<()> {
+        if self.released(queued) {
+            return Poll::Ready(());
+        }
+        let mut waiters = self.waiters.lock();
+        // The generation moves only under this lock: unchanged here means
+        // the slot is still ours, and still queued (only `set` grants).
+        if self.released(queued) {
+            return Poll::Ready(());
+        }
+        waiters.poll(queued.key, waker)
+    }
+
+    /// A queued wait is being dropped: it gives up its slot. There is
+    /// nothing to hand on (see the module docs).
+    fn cancel_waiter(&self, queued: Queued) {
+        if self.released(queued) {
             return; // `set` freed our slot already
         }
-        let mut waiters = self.event.waiters.lock();
-        if !self.released(queued_in) {
-            waiters.remove(key);
+        let mut waiters = self.waiters.lock();
+        if !self.released(queued) {
+            waiters.cancel(queued.key);
         }
     }
 }
@@ -262,37 +303,11 @@ impl Future for EventWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let event = this.event;
-        match this.queued {
-            None => {
-                if event.is_set() {
-                    return Poll::Ready(());
-                }
-                let mut waiters = event.waiters.lock();
-                // Checked again under the lock that `set` holds while raising
-                // the flag: now we either see it or `set` will see us.
-                let state = event.state.load(Ordering::Acquire);
-                if state & SET != 0 {
-                    return Poll::Ready(());
-                }
-                let key = waiters.push_back((), cx.waker());
-                this.queued = Some((key, generation(state)));
-                Poll::Pending
-            }
-            Some((key, queued_in)) => {
-                if !this.released(queued_in) {
-                    let mut waiters = event.waiters.lock();
-                    // The generation moves only under this lock: unchanged
-                    // here means we are still queued in our slot.
-                    if !this.released(queued_in) {
-                        waiters.update_waker(key, cx.waker());
-                        return Poll::Pending;
-                    }
-                }
-                this.queued = None;
-                Poll::Ready(())
-            }
-        }
+        let (event, waker) = (this.event, cx.waker());
+        this.wait.poll(
+            || event.start_wait(waker),
+            |queued| event.poll_waiter(queued, waker),
+        )
     }
 }
 
@@ -300,8 +315,8 @@ impl Drop for EventWait<'_> {
     // Every wait is dropped, most of them done: that check is inlined.
     #[inline]
     fn drop(&mut self) {
-        if let Some((key, queued_in)) = self.queued {
-            self.leave(key, queued_in);
+        if let Some(queued) = self.wait.cancel() {
+            self.event.cancel_waiter(queued);
         }
     }
 }
@@ -310,7 +325,7 @@ impl fmt::Debug for EventWait<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventWait")
             .field("event", self.event)
-            .field("queued", &self.queued.is_some())
+            .field("queued", &self.wait.is_waiting())
             .finish()
     }
 }

@@ -46,7 +46,9 @@
 //! * **Cancellation is drop.** Dropping any future of this crate at any await
 //!   point loses no permit, lock or notification. A future that was granted
 //!   something and is dropped before it runs hands the grant to the next
-//!   waiter.
+//!   waiter. Every waiting future follows one protocol (queued, granted,
+//!   then its grant taken or handed on), written once in `waiter_queue.rs`
+//!   together with the argument for why nothing is lost.
 //! * **Cheap when uncontended.** An acquire or a release that nobody waits on
 //!   is one compare-and-swap on one atomic word: no lock, no allocation. The
 //!   lock around the waiter queue is taken only when someone has to wait.
@@ -141,6 +143,7 @@
 
 pub mod facade;
 mod waiter_queue;
+mod wake_list;
 
 pub mod semaphore;
 pub use semaphore::{

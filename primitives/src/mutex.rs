@@ -1,12 +1,13 @@
 //! An async mutex that owns its data, and asyncio's `Lock` on top of it.
 //!
-//! [`Mutex<T>`] is a [`Semaphore`] with one permit next to the value it
+//! [`Mutex<T>`] is the crate's fair semaphore (the algorithm behind
+//! [`Semaphore`](crate::Semaphore)) with one permit, next to the value it
 //! protects:
 //!
 //! ```text
 //!   Mutex<T>
 //!   ┌──────────────────────────────┬───────────────────┐
-//!   │ Semaphore (1 permit)         │ UnsafeCell<T>     │
+//!   │ semaphore (1 permit)         │ UnsafeCell<T>     │
 //!   └──────────────────────────────┴───────────────────┘
 //!     lock()  = acquire the permit  → MutexGuard: &mut T
 //!     drop(guard) = release it      → next waiter (FIFO)
@@ -43,7 +44,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::facade::UnsafeCell;
-use crate::semaphore::{AcquireError, AcquireState, Semaphore};
+use crate::semaphore::raw::{AcquireState, RawSemaphore};
+use crate::semaphore::AcquireError;
 
 /// A fair, cancel-safe async mutex protecting a `T`.
 ///
@@ -64,7 +66,7 @@ use crate::semaphore::{AcquireError, AcquireState, Semaphore};
 /// ```
 pub struct Mutex<T> {
     /// One permit: whoever holds it may touch `value`.
-    semaphore: Semaphore,
+    semaphore: RawSemaphore,
     value: UnsafeCell<T>,
 }
 
@@ -78,7 +80,7 @@ impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
     pub fn new(value: T) -> Self {
         Self {
-            semaphore: Semaphore::new(1),
+            semaphore: RawSemaphore::new(1),
             value: UnsafeCell::new(value),
         }
     }
@@ -198,7 +200,7 @@ impl<T> Mutex<T> {
 
     /// Gives the lock back (a guard is being dropped).
     fn unlock(&self) {
-        self.semaphore.release(1);
+        self.semaphore.add_permits(1);
     }
 }
 

@@ -1,18 +1,81 @@
-//! The FIFO of parked waiters that every primitive in this crate shares.
+//! The one waiting protocol of the crate: how a task waits, is granted what
+//! it waits for, and either takes the grant or hands it on.
 //!
-//! A primitive that makes tasks wait (a semaphore, a condition, a queue…)
-//! needs three operations on its waiters, all cheap:
+//! Every future of this crate that may have to wait (an acquire, a lock, an
+//! event's or a condition's wait, a barrier's wait, a queue's put, get and
+//! join) follows the same four steps, and this module is the only place
+//! that implements them. A primitive keeps a [`WaiterQueue`] behind its
+//! lock; a future keeps a [`WaitState`].
 //!
-//! * append a new waiter at the back (a task starts waiting),
-//! * take the waiter at the front (a permit, an item or a notification is
-//!   granted, first come first served),
-//! * remove a waiter from anywhere (its future was dropped: cancellation).
+//! 1. **Queued.** The future's first poll tries the operation under the
+//!    primitive's lock. If it has to wait, [`WaiterQueue::push_back`] gives
+//!    it a slot at the back of the FIFO holding its request and its waker,
+//!    and the future remembers the slot's key ([`WaitState::poll`] runs
+//!    this first poll and every later one).
+//! 2. **Granted.** Whoever makes progress possible (a release, a put, a
+//!    notify, the last party of a barrier, a close or shutdown) calls
+//!    [`WaiterQueue::grant_front`]: the waiter that has waited longest
+//!    leaves the FIFO, the granter records the grant in its slot (a permit
+//!    count, an item, an outcome), and its waker moves into a
+//!    [`WakeList`] that is woken once the lock is released. A woken task
+//!    must never run into the lock its waker came from. The slot itself
+//!    stays: the future owns it now.
+//! 3. **Taken.** The future's next poll calls [`WaiterQueue::poll`]. While
+//!    the slot is still queued it only stores the latest waker and stays
+//!    pending; once granted, it frees the slot and returns the grant.
+//! 4. **Or handed on.** A future dropped before it took its grant calls
+//!    [`WaiterQueue::cancel`] from its destructor ([`WaitState::cancel`]
+//!    says whether it has a slot to give up). That frees the slot and
+//!    returns what it holds: the request of a waiter still queued, or the
+//!    grant of one that was granted and never ran. The primitive hands such
+//!    a grant to the next waiter, exactly as if it had just been released.
+//!
+//! # Why nothing is lost
+//!
+//! This is the cancel-safety argument for every primitive of the crate.
+//!
+//! * **No lost wake-up.** A waiter checks whether it must wait and queues
+//!   itself in one critical section; a granter grants in another. So a
+//!   granter either runs first, and the waiter sees its effect and does not
+//!   queue, or runs later and finds the waiter in the FIFO. Each pending
+//!   poll stores its waker under the same lock, so the granter takes the
+//!   latest one.
+//! * **No lost grant.** A grant is written into the slot under the lock
+//!   before the waiter is woken, and only the slot's future frees the slot:
+//!   by taking the grant (step 3) or by handing it back (step 4), both under
+//!   the lock. So at every instant a grant is in the primitive, in exactly
+//!   one slot, or in the hands of the task that took it, and a future
+//!   dropped at any await point gives back everything it was given.
+//! * **No grant used twice.** A slot is freed once: the poll that takes the
+//!   grant moves the future's [`WaitState`] to `Done`, and a `Done` future
+//!   has no slot to cancel.
+//!
+//! A granter may also record a partial grant in the slot of the waiter at
+//! the front without unlinking it ([`WaiterQueue::front_mut`]): the
+//! semaphore's head gathers permits that way. Such a partial grant is part
+//! of the slot, so step 4 hands it on like any other.
+//!
+//! # Completion without the lock
+//!
+//! Two primitives let their woken waiters finish with one atomic load
+//! instead of a trip through the lock: the granter frees the slot itself
+//! ([`WaiterQueue::grant_front_and_free`], or
+//! [`WaiterQueue::wake_all_and_clear`] for a whole queue) and publishes the
+//! grant in an atomic word that every waiter can read: the semaphore's
+//! count of served tickets, the event's generation. The rule that makes
+//! this safe: a waiter reads that word before it uses its key, and reads it
+//! again under the lock (the word changes only under the lock), because a
+//! freed slot may already belong to a newer waiter. Steps 1, 3 and 4 are
+//! unchanged for them.
+//!
+//! # The FIFO
 //!
 //! [`WaiterQueue`] keeps the waiters as nodes in a [`slab::Slab`] and links
-//! them into a doubly linked list through slab indices instead of pointers.
-//! All three operations are O(1), none needs `unsafe`, and a freed slot is
-//! reused by the next waiter, so once the slab has grown to the largest number
-//! of simultaneous waiters, waiting allocates nothing.
+//! them into a doubly linked list through slab indices instead of pointers,
+//! so queueing, granting the front and cancelling from anywhere are O(1)
+//! and need no `unsafe`. A freed slot is reused by the next waiter: once the
+//! slab has grown to the largest number of simultaneous waiters, waiting
+//! allocates nothing.
 //!
 //! ```text
 //!            head                                  tail
@@ -21,27 +84,19 @@
 //!   slab: [ #2 A ] ⇄ [ #0 B ] ⇄ [ #3 C ]    [ #1 D (unlinked, granted) ]
 //! ```
 //!
-//! A node has two stages. While *linked* it is waiting in the FIFO. A granter
-//! *unlinks* it (with [`WaiterQueue::pop_front`]) after recording the grant in
-//! the node's state, but the slot itself stays: the waiting future still owns
-//! it and reads the grant on its next poll, then frees the slot with
-//! [`WaiterQueue::remove`]. If the future is dropped instead, its destructor
-//! finds the grant in the slot and hands it to the next waiter. This
-//! two-stage life is what makes the primitives cancel-safe.
-//!
 //! The queue is not synchronised: it lives inside a primitive's
-//! `facade::Mutex`. Wakers must not be called while that mutex is held (the
-//! woken task could run on another thread and block on the same mutex at
-//! once), so granters collect them in a [`WakeList`] and wake them after
-//! unlocking.
+//! `facade::Mutex`.
 
 use std::fmt;
-use std::mem::{ManuallyDrop, MaybeUninit};
-use std::task::Waker;
+use std::mem;
+use std::task::{Poll, Waker};
 
 use slab::Slab;
 
-/// Stable handle to a waiter's slot, valid until [`WaiterQueue::remove`].
+use crate::wake_list::WakeList;
+
+/// Stable handle to a waiter's slot, valid until the slot is freed (by
+/// [`WaiterQueue::poll`] returning `Ready`, or by [`WaiterQueue::cancel`]).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct WaiterKey(usize);
 
@@ -68,18 +123,21 @@ impl Link {
     }
 }
 
-/// One waiter: its place in the FIFO, its waker and the primitive's state.
+/// One waiter: its place in the FIFO, its waker and its slot.
 #[derive(Debug)]
 struct Node<S> {
     prev: Link,
     next: Link,
-    /// Whether the node is in the FIFO (it may stay in the slab unlinked).
+    /// Whether the node is in the FIFO (a granted one stays in the slab,
+    /// unlinked, until its future frees it).
     linked: bool,
     waker: Option<Waker>,
-    state: S,
+    /// The waiter's request while it is queued, its grant once granted.
+    slot: S,
 }
 
-/// A FIFO of waiters with O(1) removal from the middle; see the module docs.
+/// A FIFO of waiters with O(1) cancellation from the middle, and the
+/// protocol of the [module docs](self).
 pub(crate) struct WaiterQueue<S> {
     nodes: Slab<Node<S>>,
     head: Link,
@@ -98,9 +156,8 @@ impl<S> WaiterQueue<S> {
         }
     }
 
-    /// Appends a waiter at the back; it is "linked" (queued) until popped or
-    /// unlinked.
-    pub(crate) fn push_back(&mut self, state: S, waker: &Waker) -> WaiterKey {
+    /// Step 1: queues a waiter at the back with its request in its slot.
+    pub(crate) fn push_back(&mut self, slot: S, waker: &Waker) -> WaiterKey {
         let entry = self.nodes.vacant_entry();
         let index = entry.key();
         let link = Link::to(index);
@@ -109,7 +166,7 @@ impl<S> WaiterQueue<S> {
             next: Link::NONE,
             linked: true,
             waker: Some(waker.clone()),
-            state,
+            slot,
         });
         match self.tail.index() {
             Some(tail) => self.nodes[tail].next = link,
@@ -120,88 +177,67 @@ impl<S> WaiterQueue<S> {
         WaiterKey(index)
     }
 
-    /// Number of linked waiters.
-    pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no waiter is linked (unlinked slots may still exist).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The waiter that has waited longest, if any.
-    pub(crate) fn front(&self) -> Option<WaiterKey> {
-        self.head.index().map(WaiterKey)
-    }
-
-    /// Unlinks the front waiter; its slot (state, waker) stays until
-    /// [`remove`](Self::remove).
-    pub(crate) fn pop_front(&mut self) -> Option<WaiterKey> {
-        let key = self.front()?;
-        self.unlink(key);
-        Some(key)
-    }
-
-    /// Unlinks `key` wherever it is in the FIFO; `false` if it was not linked.
-    pub(crate) fn unlink(&mut self, key: WaiterKey) -> bool {
+    /// Step 2: grants the waiter that has waited longest. It leaves the FIFO
+    /// and its waker moves to `wakes`; the caller records the grant in the
+    /// returned slot. `None` if nobody waits.
+    pub(crate) fn grant_front(&mut self, wakes: &mut WakeList) -> Option<&mut S> {
+        let key = self.pop_front()?;
         let node = &mut self.nodes[key.0];
-        if !node.linked {
-            return false;
+        if let Some(waker) = node.waker.take() {
+            wakes.push(waker);
         }
-        node.linked = false;
-        let prev = std::mem::replace(&mut node.prev, Link::NONE);
-        let next = std::mem::replace(&mut node.next, Link::NONE);
-        match prev.index() {
-            Some(prev) => self.nodes[prev].next = next,
-            None => self.head = next,
+        Some(&mut node.slot)
+    }
+
+    /// Step 2 for every queued waiter, front to back, for a release whose
+    /// grant the slots already hold (a shutdown that refuses every waiter,
+    /// the last `task_done` that releases every `join`).
+    pub(crate) fn grant_all(&mut self, wakes: &mut WakeList) {
+        while self.grant_front(wakes).is_some() {}
+    }
+
+    /// Step 2 for a primitive that tells its waiters of their grant through
+    /// an atomic word (see the [module docs](self#completion-without-the-lock)):
+    /// grants the front waiter and frees its slot at once, returning the
+    /// slot's contents.
+    pub(crate) fn grant_front_and_free(&mut self, wakes: &mut WakeList) -> Option<S> {
+        let key = self.pop_front()?;
+        let node = self.nodes.remove(key.0);
+        if let Some(waker) = node.waker {
+            wakes.push(waker);
         }
-        match next.index() {
-            Some(next) => self.nodes[next].prev = prev,
-            None => self.tail = prev,
-        }
-        self.len -= 1;
-        true
+        Some(node.slot)
     }
 
-    /// Whether `key` is still waiting in the FIFO.
-    pub(crate) fn is_linked(&self, key: WaiterKey) -> bool {
-        self.nodes[key.0].linked
+    /// The slot of the waiter that has waited longest, still queued: for a
+    /// granter that works on it before it grants it (the semaphore's head
+    /// gathers permits, a waiting putter's item is stored for it).
+    pub(crate) fn front_mut(&mut self) -> Option<&mut S> {
+        let head = self.head.index()?;
+        Some(&mut self.nodes[head].slot)
     }
 
-    /// The primitive's state of waiter `key`.
-    pub(crate) fn state(&self, key: WaiterKey) -> &S {
-        &self.nodes[key.0].state
-    }
-
-    /// The primitive's state of waiter `key`, mutably.
-    pub(crate) fn state_mut(&mut self, key: WaiterKey) -> &mut S {
-        &mut self.nodes[key.0].state
-    }
-
-    /// Stores the waker of the latest poll (clones only when the stored one
-    /// would not wake the same task).
-    pub(crate) fn update_waker(&mut self, key: WaiterKey, waker: &Waker) {
-        let slot = &mut self.nodes[key.0].waker;
-        match slot {
-            Some(stored) if stored.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
+    /// Step 3: `Pending` while the waiter is queued (storing the waker of
+    /// this poll); once it was granted, frees its slot and returns the grant.
+    pub(crate) fn poll(&mut self, key: WaiterKey, waker: &Waker) -> Poll<S> {
+        if self.nodes[key.0].linked {
+            self.update_waker(key, waker);
+            Poll::Pending
+        } else {
+            Poll::Ready(self.nodes.remove(key.0).slot)
         }
     }
 
-    /// Takes the waiter's waker out, to wake it once the lock is released.
-    pub(crate) fn take_waker(&mut self, key: WaiterKey) -> Option<Waker> {
-        self.nodes[key.0].waker.take()
-    }
-
-    /// Unlinks `key` (if linked) and frees its slot, returning its state.
-    pub(crate) fn remove(&mut self, key: WaiterKey) -> S {
+    /// Step 4: the waiter's future was dropped. Frees its slot, wherever it
+    /// is, and returns what the slot holds: the request of a waiter still
+    /// queued, or the grant it never took, which the caller hands on.
+    pub(crate) fn cancel(&mut self, key: WaiterKey) -> S {
         self.unlink(key);
-        self.nodes.remove(key.0).state
+        self.nodes.remove(key.0).slot
     }
 
-    /// Wakes every linked waiter, front to back, and frees every slot,
-    /// linked or not; the slab keeps its capacity.
+    /// Wakes every queued waiter, front to back, and frees every slot,
+    /// queued or granted; the slab keeps its capacity.
     ///
     /// For a primitive that releases all its waiters at once: it swaps the
     /// whole queue out under its lock (`mem::take`, O(1)) and calls this on
@@ -224,26 +260,85 @@ impl<S> WaiterQueue<S> {
         self.len = 0;
     }
 
-    /// Linked waiters, front to back.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = WaiterKey> + '_ {
-        std::iter::successors(self.head.index(), move |&index| {
-            self.nodes[index].next.index()
-        })
-        .map(WaiterKey)
+    /// Number of queued (not yet granted) waiters.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no waiter is queued (granted slots may still exist).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// How many waiter slots the queue can hold without allocating.
     pub(crate) fn capacity(&self) -> usize {
         self.nodes.capacity()
     }
+
+    /// Unlinks the front waiter; its slot stays until its future frees it.
+    ///
+    /// The head has no predecessor, so this is [`unlink`](Self::unlink)
+    /// with half the work: every grant goes through here.
+    fn pop_front(&mut self) -> Option<WaiterKey> {
+        let index = self.head.index()?;
+        let node = &mut self.nodes[index];
+        node.linked = false;
+        let next = mem::replace(&mut node.next, Link::NONE);
+        match next.index() {
+            Some(next) => self.nodes[next].prev = Link::NONE,
+            None => self.tail = Link::NONE,
+        }
+        self.head = next;
+        self.len -= 1;
+        Some(WaiterKey(index))
+    }
+
+    /// Unlinks `key` wherever it is in the FIFO; `false` if it was not linked.
+    fn unlink(&mut self, key: WaiterKey) -> bool {
+        let node = &mut self.nodes[key.0];
+        if !node.linked {
+            return false;
+        }
+        node.linked = false;
+        let prev = mem::replace(&mut node.prev, Link::NONE);
+        let next = mem::replace(&mut node.next, Link::NONE);
+        match prev.index() {
+            Some(prev) => self.nodes[prev].next = next,
+            None => self.head = next,
+        }
+        match next.index() {
+            Some(next) => self.nodes[next].prev = prev,
+            None => self.tail = prev,
+        }
+        self.len -= 1;
+        true
+    }
+
+    /// Stores the waker of the latest poll (clones only when the stored one
+    /// would not wake the same task).
+    fn update_waker(&mut self, key: WaiterKey, waker: &Waker) {
+        let stored = &mut self.nodes[key.0].waker;
+        match stored {
+            Some(stored) if stored.will_wake(waker) => {}
+            _ => *stored = Some(waker.clone()),
+        }
+    }
+
+    /// Queued waiters, front to back.
+    fn iter(&self) -> impl Iterator<Item = WaiterKey> + '_ {
+        std::iter::successors(self.head.index(), move |&index| {
+            self.nodes[index].next.index()
+        })
+        .map(WaiterKey)
+    }
 }
 
-/// Shows the linked waiters' states, front to back (the slab's layout and
-/// the unlinked slots are implementation details).
+/// Shows the queued waiters' slots, front to back (the slab's layout and
+/// the granted slots are implementation details).
 impl<S: fmt::Debug> fmt::Debug for WaiterQueue<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.iter().map(|key| self.state(key)))
+            .entries(self.iter().map(|key| &self.nodes[key.0].slot))
             .finish()
     }
 }
@@ -254,294 +349,87 @@ impl<S> Default for WaiterQueue<S> {
     }
 }
 
-/// How many wakers a [`WakeList`] holds before it needs the heap.
-const INLINE_WAKERS: usize = 8;
-
-/// Wakers gathered while a lock is held and woken after it is released, so
-/// that a woken task never runs into the lock its waker came from.
+/// Where a waiting future stands; every future of the crate that may wait
+/// keeps one, and drives its polls and its drop through it.
 ///
-/// The first few wakers live inline, so the usual grant (one or a handful of
-/// waiters) allocates nothing; a larger batch (say `notify_all` on many
-/// waiters) spills into a vector.
-///
-/// Every queue or semaphore operation makes one of these, mostly to wake
-/// nobody, so it must cost nothing when empty: the inline slots are
-/// `MaybeUninit` and only the first `inline_len` of them are ever read or
-/// dropped, and the spill vector sits in a `ManuallyDrop` so that dropping
-/// the list is one inlined check instead of a call into drop glue that
-/// walks a vector. (With `Option<Waker>` slots, creating and dropping an
-/// empty list walked all eight; with plain drop glue, the call still cost a
-/// quarter of a queue operation.)
-pub(crate) struct WakeList {
-    /// The first `inline_len` slots hold wakers; the rest are uninitialised.
-    inline: [MaybeUninit<Waker>; INLINE_WAKERS],
-    inline_len: usize,
-    /// Emptied (with `mem::take`) by `wake_all` and `drop`, so it never owns
-    /// anything when the list goes away.
-    spilled: ManuallyDrop<Vec<Waker>>,
+/// `K` is what the future needs to find its slot again: the [`WaiterKey`],
+/// or the key together with the atomic word's value it waits for (the
+/// semaphore's ticket, the event's generation).
+#[derive(Debug)]
+pub(crate) enum WaitState<K = WaiterKey> {
+    /// Not polled yet: the future owns nothing in the primitive.
+    Idle,
+    /// Queued, or granted and not polled since: the future owns the slot.
+    Waiting(K),
+    /// Returned `Ready`, or gave its slot up: it owns nothing any more.
+    Done,
 }
 
-impl WakeList {
-    /// An empty list; it does not allocate.
-    #[inline]
-    pub(crate) fn new() -> Self {
-        Self {
-            inline: [const { MaybeUninit::uninit() }; INLINE_WAKERS],
-            inline_len: 0,
-            spilled: ManuallyDrop::new(Vec::new()),
-        }
-    }
+/// How the first poll of a waiting future went.
+pub(crate) enum FirstPoll<T, K = WaiterKey> {
+    /// It completed without waiting.
+    Ready(T),
+    /// It was queued under this key.
+    Queued(K),
+}
 
-    /// Adds a waker to wake later.
-    #[inline]
-    pub(crate) fn push(&mut self, waker: Waker) {
-        match self.inline.get_mut(self.inline_len) {
-            Some(slot) => {
-                slot.write(waker);
-                self.inline_len += 1;
-            }
-            None => self.spilled.push(waker),
-        }
-    }
-
-    /// Wakes every gathered waker, in the order they were pushed, leaving
-    /// the list empty.
+impl<K: Copy> WaitState<K> {
+    /// Polls the future: `first` on the first poll (try the operation, or
+    /// queue), `again` with the key on every later one (usually
+    /// [`WaiterQueue::poll`] under the primitive's lock).
     ///
-    /// Most operations wake nobody, so the check for that is kept small
-    /// enough to inline into every caller; the loop lives out of line.
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready`.
     #[inline]
-    pub(crate) fn wake_all(&mut self) {
-        if self.inline_len != 0 || !self.spilled.is_empty() {
-            self.wake_gathered();
+    pub(crate) fn poll<T>(
+        &mut self,
+        first: impl FnOnce() -> FirstPoll<T, K>,
+        again: impl FnOnce(K) -> Poll<T>,
+    ) -> Poll<T> {
+        // Each arm returns its own `Poll`, rather than joining on the output:
+        // this runs on every poll of every waiting future, and the compiler
+        // then moves no output through a common exit.
+        match *self {
+            WaitState::Idle => match first() {
+                FirstPoll::Ready(output) => {
+                    *self = WaitState::Done;
+                    Poll::Ready(output)
+                }
+                FirstPoll::Queued(key) => {
+                    *self = WaitState::Waiting(key);
+                    Poll::Pending
+                }
+            },
+            WaitState::Waiting(key) => {
+                let poll = again(key);
+                if poll.is_ready() {
+                    *self = WaitState::Done;
+                }
+                poll
+            }
+            WaitState::Done => panic!("a weft-primitives future was polled after it completed"),
         }
     }
 
-    fn wake_gathered(&mut self) {
-        // The length goes to zero first: if a wake panics, the wakers not
-        // yet read are leaked, never read or dropped twice.
-        let used = std::mem::take(&mut self.inline_len);
-        for slot in &mut self.inline[..used] {
-            // SAFETY: the first `used` slots were initialised by `push`, and
-            // with `inline_len` now zero each is read exactly once, here.
-            let waker = unsafe { slot.assume_init_read() };
-            waker.wake();
-        }
-        for waker in std::mem::take(&mut *self.spilled) {
-            waker.wake();
-        }
-    }
-
-    /// Drops the wakers that were never woken (a panic unwound past
-    /// `wake_all`) and the spill vector's buffer.
-    fn drop_gathered(&mut self) {
-        for slot in &mut self.inline[..self.inline_len] {
-            // SAFETY: the first `inline_len` slots are initialised and have
-            // not been read (`wake_gathered` zeroes the length before
-            // reading).
-            unsafe { slot.assume_init_drop() };
-        }
-        drop(std::mem::take(&mut *self.spilled));
-    }
-}
-
-impl Drop for WakeList {
+    /// The key of the slot a dropped future must give up with
+    /// [`WaiterQueue::cancel`], if it still owns one (the state is `Done`
+    /// afterwards). Inlined: every future is dropped, most of them with
+    /// nothing to give up.
     #[inline]
-    fn drop(&mut self) {
-        if self.inline_len != 0 || self.spilled.capacity() != 0 {
-            self.drop_gathered();
-        }
+    pub(crate) fn cancel(&mut self) -> Option<K> {
+        let WaitState::Waiting(key) = *self else {
+            return None;
+        };
+        *self = WaitState::Done;
+        Some(key)
     }
-}
 
-impl fmt::Debug for WakeList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WakeList")
-            .field("wakers", &(self.inline_len + self.spilled.len()))
-            .finish()
-    }
-}
-
-impl Extend<Waker> for WakeList {
-    fn extend<I: IntoIterator<Item = Waker>>(&mut self, wakers: I) {
-        wakers.into_iter().for_each(|waker| self.push(waker));
-    }
-}
-
-impl Default for WakeList {
-    fn default() -> Self {
-        Self::new()
+    /// Whether the future owns a slot (for `Debug` output).
+    pub(crate) fn is_waiting(&self) -> bool {
+        matches!(self, WaitState::Waiting(_))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use futures::task::noop_waker_ref;
-    use std::sync::{Arc, Mutex};
-    use std::task::Wake;
-
-    fn keys<S>(queue: &WaiterQueue<S>) -> Vec<WaiterKey> {
-        queue.iter().collect()
-    }
-
-    /// Records the order in which wakers fire, by id.
-    #[derive(Default)]
-    struct Log(Mutex<Vec<usize>>);
-
-    struct IdWaker {
-        id: usize,
-        log: Arc<Log>,
-    }
-
-    impl Wake for IdWaker {
-        fn wake(self: Arc<Self>) {
-            self.log.0.lock().unwrap().push(self.id);
-        }
-    }
-
-    fn id_waker(id: usize, log: &Arc<Log>) -> Waker {
-        Waker::from(Arc::new(IdWaker {
-            id,
-            log: log.clone(),
-        }))
-    }
-
-    #[test]
-    fn fifo_order_and_pop_front() {
-        let waker = noop_waker_ref();
-        let mut queue = WaiterQueue::new();
-        assert!(queue.is_empty());
-        assert_eq!(queue.front(), None);
-        let a = queue.push_back('a', waker);
-        let b = queue.push_back('b', waker);
-        let c = queue.push_back('c', waker);
-        assert_eq!(queue.len(), 3);
-        assert_eq!(keys(&queue), [a, b, c]);
-
-        assert_eq!(queue.pop_front(), Some(a));
-        // A popped waiter keeps its slot (state readable) but is unlinked.
-        assert!(!queue.is_linked(a));
-        assert_eq!(*queue.state(a), 'a');
-        assert_eq!(queue.front(), Some(b));
-        assert_eq!(queue.len(), 2);
-        assert_eq!(queue.remove(a), 'a');
-
-        assert_eq!(queue.pop_front(), Some(b));
-        assert_eq!(queue.pop_front(), Some(c));
-        assert_eq!(queue.pop_front(), None);
-        assert!(queue.is_empty());
-    }
-
-    #[test]
-    fn unlink_from_front_middle_and_back() {
-        let waker = noop_waker_ref();
-        let mut queue = WaiterQueue::new();
-        let k: Vec<_> = (0..5).map(|i| queue.push_back(i, waker)).collect();
-
-        assert!(queue.unlink(k[2])); // middle
-        assert_eq!(keys(&queue), [k[0], k[1], k[3], k[4]]);
-        assert!(queue.unlink(k[0])); // front
-        assert_eq!(queue.front(), Some(k[1]));
-        assert!(queue.unlink(k[4])); // back: a new waiter must link after k[3]
-        let late = queue.push_back(5, waker);
-        assert_eq!(keys(&queue), [k[1], k[3], late]);
-        assert_eq!(queue.len(), 3);
-
-        // Unlinking twice is harmless and reports that nothing happened.
-        assert!(!queue.unlink(k[2]));
-        assert_eq!(queue.len(), 3);
-
-        // The only remaining waiter, removed, leaves an empty queue whose next
-        // waiter becomes both head and tail.
-        for key in [k[1], k[3], late] {
-            queue.remove(key);
-        }
-        for key in [k[0], k[2], k[4]] {
-            queue.remove(key);
-        }
-        assert!(queue.is_empty());
-        let only = queue.push_back(9, waker);
-        assert_eq!(keys(&queue), [only]);
-        assert_eq!(queue.pop_front(), Some(only));
-    }
-
-    #[test]
-    fn debug_lists_linked_states_front_to_back() {
-        let waker = noop_waker_ref();
-        let mut queue = WaiterQueue::new();
-        let first = queue.push_back("first", waker);
-        queue.push_back("second", waker);
-        queue.push_back("third", waker);
-        queue.pop_front();
-        assert_eq!(format!("{queue:?}"), r#"["second", "third"]"#);
-        queue.remove(first);
-    }
-
-    #[test]
-    fn remove_linked_waiter_unlinks_it() {
-        let waker = noop_waker_ref();
-        let mut queue = WaiterQueue::new();
-        let a = queue.push_back(1, waker);
-        let b = queue.push_back(2, waker);
-        *queue.state_mut(b) += 10;
-        assert_eq!(queue.remove(b), 12);
-        assert_eq!(keys(&queue), [a]);
-        assert_eq!(queue.len(), 1);
-    }
-
-    #[test]
-    fn slots_are_reused_so_steady_state_does_not_grow() {
-        let waker = noop_waker_ref();
-        let mut queue = WaiterQueue::new();
-        let first: Vec<_> = (0..4).map(|i| queue.push_back(i, waker)).collect();
-        let capacity = queue.capacity();
-        for key in first {
-            queue.remove(key);
-        }
-        for round in 0..100 {
-            let keys: Vec<_> = (0..4).map(|i| queue.push_back(round + i, waker)).collect();
-            for key in keys.into_iter().rev() {
-                queue.remove(key);
-            }
-        }
-        assert_eq!(queue.capacity(), capacity);
-    }
-
-    #[test]
-    fn update_waker_keeps_latest_and_take_empties() {
-        let log = Arc::new(Log::default());
-        let mut queue = WaiterQueue::new();
-        let key = queue.push_back((), &id_waker(1, &log));
-        queue.update_waker(key, &id_waker(2, &log));
-        let waker = queue.take_waker(key).expect("a waker is stored");
-        assert!(queue.take_waker(key).is_none());
-        waker.wake();
-        assert_eq!(*log.0.lock().unwrap(), [2]);
-    }
-
-    #[test]
-    fn update_waker_does_not_replace_an_equivalent_waker() {
-        let log = Arc::new(Log::default());
-        let waker = id_waker(1, &log);
-        let mut queue = WaiterQueue::new();
-        let key = queue.push_back((), &waker);
-        queue.update_waker(key, &waker.clone());
-        assert!(queue.take_waker(key).unwrap().will_wake(&waker));
-    }
-
-    #[test]
-    fn wake_list_wakes_in_push_order_beyond_inline_capacity() {
-        let log = Arc::new(Log::default());
-        let mut list = WakeList::new();
-        let count = INLINE_WAKERS + 3;
-        for id in 0..count {
-            list.push(id_waker(id, &log));
-        }
-        assert!(
-            log.0.lock().unwrap().is_empty(),
-            "nothing wakes before wake_all"
-        );
-        list.wake_all();
-        assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
-    }
-}
+mod tests;

@@ -1,9 +1,10 @@
 //! The futures of a queue: [`Put`], [`Get`] and [`Join`].
 //!
-//! Each follows the waiter pattern of the crate: the first poll tries the
-//! operation and, if it must wait, takes a slot in one of the queue's waiter
-//! lists; later polls read the slot; `Drop` gives the slot up and, for a
-//! getter that was handed an item it never took, passes the item on. The
+//! Each follows the crate's one [waiting protocol](crate::waiter_queue)
+//! through a [`WaitState`]: the first poll tries the operation and, if it
+//! must wait, takes a slot in one of the queue's waiter lists; later polls
+//! take the grant from the slot; `Drop` gives the slot up and, for a getter
+//! that was handed an item it never took, passes the item on. The
 //! bookkeeping itself lives in [`State`](super::state::State).
 
 use std::fmt;
@@ -15,7 +16,7 @@ use super::error::{GetError, PutError, QueueShutDown};
 use super::state::Claim;
 use super::storage::QueueStorage;
 use super::GenericQueue;
-use crate::waiter_queue::WaiterKey;
+use crate::waiter_queue::{FirstPoll, WaitState};
 
 /// Future returned by [`GenericQueue::put`]: waits for room, then stores the
 /// item; fails with the item if the queue is shut down.
@@ -37,7 +38,7 @@ pub struct Put<'a, T, S: QueueStorage<T>> {
     queue: &'a GenericQueue<T, S>,
     /// The item until the first poll moves it into the queue or a waiter slot.
     item: Option<T>,
-    key: Option<WaiterKey>,
+    wait: WaitState,
 }
 
 /// Future returned by [`GenericQueue::get`]: waits for an item; fails once
@@ -54,7 +55,7 @@ pub struct Put<'a, T, S: QueueStorage<T>> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Get<'a, T, S: QueueStorage<T>> {
     queue: &'a GenericQueue<T, S>,
-    key: Option<WaiterKey>,
+    wait: WaitState,
 }
 
 /// Future returned by [`GenericQueue::join`]: waits until every item put so
@@ -70,7 +71,7 @@ pub struct Get<'a, T, S: QueueStorage<T>> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Join<'a, T, S: QueueStorage<T>> {
     queue: &'a GenericQueue<T, S>,
-    key: Option<WaiterKey>,
+    wait: WaitState,
 }
 
 impl<'a, T, S: QueueStorage<T>> Put<'a, T, S> {
@@ -78,20 +79,26 @@ impl<'a, T, S: QueueStorage<T>> Put<'a, T, S> {
         Self {
             queue,
             item: Some(item),
-            key: None,
+            wait: WaitState::Idle,
         }
     }
 }
 
 impl<'a, T, S: QueueStorage<T>> Get<'a, T, S> {
     pub(super) fn new(queue: &'a GenericQueue<T, S>) -> Self {
-        Self { queue, key: None }
+        Self {
+            queue,
+            wait: WaitState::Idle,
+        }
     }
 }
 
 impl<'a, T, S: QueueStorage<T>> Join<'a, T, S> {
     pub(super) fn new(queue: &'a GenericQueue<T, S>) -> Self {
-        Self { queue, key: None }
+        Self {
+            queue,
+            wait: WaitState::Idle,
+        }
     }
 }
 
@@ -104,26 +111,20 @@ impl<T, S: QueueStorage<T>> Future for Put<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let queue = this.queue;
-        let waker = cx.waker();
-        let poll = match this.key {
-            Some(key) => queue.locked(|state, _| state.poll_putter(key, waker)),
-            None => {
-                let item = this.item.take().expect("`Put` polled after completion");
+        let (queue, waker, item) = (this.queue, cx.waker(), &mut this.item);
+        this.wait.poll(
+            || {
+                let item = item
+                    .take()
+                    .expect("a put holds its item until its first poll");
                 queue.locked(|state, wakes| match state.try_put(item, wakes) {
-                    Ok(()) => Poll::Ready(Ok(())),
-                    Err(PutError::ShutDown(item)) => Poll::Ready(Err(QueueShutDown(item))),
-                    Err(PutError::Full(item)) => {
-                        this.key = Some(state.push_putter(item, waker));
-                        Poll::Pending
-                    }
+                    Ok(()) => FirstPoll::Ready(Ok(())),
+                    Err(PutError::ShutDown(item)) => FirstPoll::Ready(Err(QueueShutDown(item))),
+                    Err(PutError::Full(item)) => FirstPoll::Queued(state.push_putter(item, waker)),
                 })
-            }
-        };
-        if poll.is_ready() {
-            this.key = None;
-        }
-        poll
+            },
+            |key| queue.locked(|state, _| state.poll_putter(key, waker)),
+        )
     }
 }
 
@@ -132,30 +133,24 @@ impl<T, S: QueueStorage<T>> Future for Get<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let queue = this.queue;
-        let waker = cx.waker();
-        let Some(key) = this.key else {
-            return queue.locked(|state, wakes| match state.try_get(wakes) {
-                Ok(item) => Poll::Ready(Ok(item)),
-                Err(GetError::ShutDown) => Poll::Ready(Err(QueueShutDown(()))),
-                Err(GetError::Empty) => {
-                    this.key = Some(state.push_getter(waker));
-                    Poll::Pending
+        let (queue, waker) = (this.queue, cx.waker());
+        this.wait.poll(
+            || {
+                queue.locked(|state, wakes| match state.try_get(wakes) {
+                    Ok(item) => FirstPoll::Ready(Ok(item)),
+                    Err(GetError::ShutDown) => FirstPoll::Ready(Err(QueueShutDown(()))),
+                    Err(GetError::Empty) => FirstPoll::Queued(state.push_getter(waker)),
+                })
+            },
+            |key| match queue.locked(|state, wakes| state.claim(key, waker, wakes)) {
+                Claim::Waiting => Poll::Pending,
+                Claim::Item(item) => Poll::Ready(Ok(item)),
+                Claim::ShutDown { revoked } => {
+                    drop(revoked);
+                    Poll::Ready(Err(QueueShutDown(())))
                 }
-            });
-        };
-        match queue.locked(|state, wakes| state.claim(key, waker, wakes)) {
-            Claim::Waiting => Poll::Pending,
-            Claim::Item(item) => {
-                this.key = None;
-                Poll::Ready(Ok(item))
-            }
-            Claim::ShutDown { revoked } => {
-                this.key = None;
-                drop(revoked);
-                Poll::Ready(Err(QueueShutDown(())))
-            }
-        }
+            },
+        )
     }
 }
 
@@ -164,27 +159,17 @@ impl<T, S: QueueStorage<T>> Future for Join<'_, T, S> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let waker = cx.waker();
-        let poll = this.queue.locked(|state, _| match this.key {
-            Some(key) => state.poll_joiner(key, waker),
-            None => match state.try_join(waker) {
-                Ok(()) => Poll::Ready(()),
-                Err(key) => {
-                    this.key = Some(key);
-                    Poll::Pending
-                }
-            },
-        });
-        if poll.is_ready() {
-            this.key = None;
-        }
-        poll
+        let (queue, waker) = (this.queue, cx.waker());
+        this.wait.poll(
+            || queue.locked(|state, _| state.start_join(waker)),
+            |key| queue.locked(|state, _| state.poll_joiner(key, waker)),
+        )
     }
 }
 
 impl<T, S: QueueStorage<T>> Drop for Put<'_, T, S> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        if let Some(key) = self.wait.cancel() {
             // An item not yet stored is dropped here, after unlocking.
             let _item = self.queue.locked(|state, _| state.abandon_putter(key));
         }
@@ -193,7 +178,7 @@ impl<T, S: QueueStorage<T>> Drop for Put<'_, T, S> {
 
 impl<T, S: QueueStorage<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        if let Some(key) = self.wait.cancel() {
             // A revoked item is dropped here, after unlocking.
             let _revoked = self
                 .queue
@@ -204,7 +189,7 @@ impl<T, S: QueueStorage<T>> Drop for Get<'_, T, S> {
 
 impl<T, S: QueueStorage<T>> Drop for Join<'_, T, S> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        if let Some(key) = self.wait.cancel() {
             self.queue.locked(|state, _| state.abandon_joiner(key));
         }
     }
@@ -213,7 +198,7 @@ impl<T, S: QueueStorage<T>> Drop for Join<'_, T, S> {
 impl<T, S: QueueStorage<T>> fmt::Debug for Put<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Put")
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.wait.is_waiting())
             .finish_non_exhaustive()
     }
 }
@@ -221,7 +206,7 @@ impl<T, S: QueueStorage<T>> fmt::Debug for Put<'_, T, S> {
 impl<T, S: QueueStorage<T>> fmt::Debug for Get<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Get")
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.wait.is_waiting())
             .finish_non_exhaustive()
     }
 }
@@ -229,7 +214,7 @@ impl<T, S: QueueStorage<T>> fmt::Debug for Get<'_, T, S> {
 impl<T, S: QueueStorage<T>> fmt::Debug for Join<'_, T, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Join")
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.wait.is_waiting())
             .finish_non_exhaustive()
     }
 }

@@ -25,7 +25,9 @@
 //! releasing it.
 //!
 //! The heart of it is that a waiter is *granted* by the task that makes
-//! progress possible, which does the waiter's work on its behalf:
+//! progress possible, which does the waiter's work on its behalf (the
+//! crate's one waiting protocol, in `waiter_queue.rs`, with the item as
+//! the grant):
 //!
 //! ```text
 //!   put(x) while getters wait        get() while putters wait (queue full)
@@ -95,7 +97,7 @@ pub use self::storage::{FifoStorage, LifoStorage, PriorityStorage, QueueStorage}
 
 use self::state::{Lifecycle, State};
 use crate::facade::Mutex;
-use crate::waiter_queue::WakeList;
+use crate::wake_list::WakeList;
 
 /// A first in, first out queue (asyncio's `Queue`).
 ///

@@ -23,7 +23,8 @@ use std::task::{Poll, Waker};
 
 use super::error::{GetError, PutError, QueueShutDown, TaskDoneError};
 use super::storage::QueueStorage;
-use crate::waiter_queue::{WaiterKey, WaiterQueue, WakeList};
+use crate::waiter_queue::{FirstPoll, WaiterKey, WaiterQueue};
+use crate::wake_list::WakeList;
 
 /// Where a queue is in asyncio's shutdown sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,24 +67,6 @@ pub(super) struct State<T, S> {
     putters: WaiterQueue<Option<T>>,
     /// Tasks in `join`; unlinked means released.
     joiners: WaiterQueue<()>,
-}
-
-/// Moves the waker of waiter `key` to `wakes`.
-fn wake<W>(waiters: &mut WaiterQueue<W>, key: WaiterKey, wakes: &mut WakeList) {
-    if let Some(waker) = waiters.take_waker(key) {
-        wakes.push(waker);
-    }
-}
-
-/// Polls a waiter whose grant needs no bookkeeping: `Pending` while it is
-/// linked, otherwise frees its slot and returns what the granter left there.
-fn poll_waiter<W>(waiters: &mut WaiterQueue<W>, key: WaiterKey, waker: &Waker) -> Poll<W> {
-    if waiters.is_linked(key) {
-        waiters.update_waker(key, waker);
-        Poll::Pending
-    } else {
-        Poll::Ready(waiters.remove(key))
-    }
 }
 
 impl<T, S: QueueStorage<T>> State<T, S> {
@@ -167,7 +150,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         waker: &Waker,
         wakes: &mut WakeList,
     ) -> Claim<T> {
-        let Poll::Ready(slot) = poll_waiter(&mut self.getters, key, waker) else {
+        let Poll::Ready(slot) = self.getters.poll(key, waker) else {
             return Claim::Waiting;
         };
         match slot {
@@ -187,7 +170,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
     /// Returns an item to drop after unlocking (one revoked by an immediate
     /// shutdown).
     pub(super) fn abandon_getter(&mut self, key: WaiterKey, wakes: &mut WakeList) -> Option<T> {
-        match self.getters.remove(key) {
+        match self.getters.cancel(key) {
             Some(item) if self.lifecycle != Lifecycle::ShutDownImmediate => {
                 self.handed -= 1;
                 if let Err(item) = self.hand_to_waiting_getter(item, wakes) {
@@ -211,7 +194,7 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         key: WaiterKey,
         waker: &Waker,
     ) -> Poll<Result<(), QueueShutDown<T>>> {
-        poll_waiter(&mut self.putters, key, waker).map(|slot| match slot {
+        self.putters.poll(key, waker).map(|slot| match slot {
             None => Ok(()),
             Some(item) => Err(QueueShutDown(item)),
         })
@@ -221,23 +204,24 @@ impl<T, S: QueueStorage<T>> State<T, S> {
     /// to be dropped after unlocking. There is no grant to hand on: a putter
     /// is granted by storing its item for it.
     pub(super) fn abandon_putter(&mut self, key: WaiterKey) -> Option<T> {
-        self.putters.remove(key)
+        self.putters.cancel(key)
     }
 
-    /// A `join` that has not queued: done if every put was `task_done`.
-    pub(super) fn try_join(&mut self, waker: &Waker) -> Result<(), WaiterKey> {
+    /// A `join` that has not queued: done if every put was `task_done`,
+    /// queued otherwise.
+    pub(super) fn start_join(&mut self, waker: &Waker) -> FirstPoll<()> {
         match self.unfinished {
-            0 => Ok(()),
-            _ => Err(self.joiners.push_back((), waker)),
+            0 => FirstPoll::Ready(()),
+            _ => FirstPoll::Queued(self.joiners.push_back((), waker)),
         }
     }
 
     pub(super) fn poll_joiner(&mut self, key: WaiterKey, waker: &Waker) -> Poll<()> {
-        poll_waiter(&mut self.joiners, key, waker)
+        self.joiners.poll(key, waker)
     }
 
     pub(super) fn abandon_joiner(&mut self, key: WaiterKey) {
-        self.joiners.remove(key);
+        self.joiners.cancel(key);
     }
 
     pub(super) fn task_done(&mut self, wakes: &mut WakeList) -> Result<(), TaskDoneError> {
@@ -264,13 +248,10 @@ impl<T, S: QueueStorage<T>> State<T, S> {
             self.lifecycle = Lifecycle::ShutDown;
         }
         // Getters wait only on an empty storage (invariant 1), so each one
-        // fails now; putters fail with their item still in their slot.
-        while let Some(key) = self.getters.pop_front() {
-            wake(&mut self.getters, key, wakes);
-        }
-        while let Some(key) = self.putters.pop_front() {
-            wake(&mut self.putters, key, wakes);
-        }
+        // fails now, granted an empty slot; putters fail with their item
+        // still in their slot.
+        self.getters.grant_all(wakes);
+        self.putters.grant_all(wakes);
         dropped
     }
 
@@ -285,12 +266,11 @@ impl<T, S: QueueStorage<T>> State<T, S> {
     /// Gives `item` to the getter that has waited longest, or returns it if
     /// no getter waits.
     fn hand_to_waiting_getter(&mut self, item: T, wakes: &mut WakeList) -> Result<(), T> {
-        let Some(key) = self.getters.pop_front() else {
+        let Some(slot) = self.getters.grant_front(wakes) else {
             return Err(item);
         };
-        *self.getters.state_mut(key) = Some(item);
+        *slot = Some(item);
         self.handed += 1;
-        wake(&mut self.getters, key, wakes);
         Ok(())
     }
 
@@ -300,25 +280,20 @@ impl<T, S: QueueStorage<T>> State<T, S> {
         if self.is_full() {
             return;
         }
-        let Some(key) = self.putters.pop_front() else {
+        let Some(slot) = self.putters.front_mut() else {
             return;
         };
-        let item = self
-            .putters
-            .state_mut(key)
-            .take()
-            .expect("a waiting putter holds its item");
+        let item = slot.take().expect("a waiting putter holds its item");
         self.enqueue(item, wakes);
-        wake(&mut self.putters, key, wakes);
+        // Its item is in the queue: the putter's grant is its emptied slot.
+        self.putters.grant_front(wakes);
     }
 
     fn release_joiners_if_done(&mut self, wakes: &mut WakeList) {
         if self.unfinished != 0 {
             return;
         }
-        while let Some(key) = self.joiners.pop_front() {
-            wake(&mut self.joiners, key, wakes);
-        }
+        self.joiners.grant_all(wakes);
     }
 }
 
@@ -459,7 +434,9 @@ mod tests {
         for item in [1, 2] {
             locked(&mut state, |s, w| s.try_put(item, w)).unwrap();
         }
-        let joiner = state.try_join(&join_waker).unwrap_err();
+        let FirstPoll::Queued(joiner) = state.start_join(&join_waker) else {
+            panic!("items are unfinished: the join must wait");
+        };
         let dropped = locked(&mut state, |s, w| s.shutdown(true, w));
         assert_eq!(dropped.len(), 1);
         assert_eq!((state.qsize(), state.unfinished()), (0, 0));

@@ -1,0 +1,151 @@
+//! Unit tests of the semaphore algorithm.
+
+use super::*;
+use crate::Semaphore;
+use futures::task::noop_waker_ref;
+use std::future::Future;
+use std::pin::Pin;
+
+fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(noop_waker_ref()))
+}
+
+fn queued(semaphore: &Semaphore) -> usize {
+    semaphore.raw.waiters.lock().queue.len()
+}
+
+/// Permits gathered so far by the waiter at the head of the queue.
+fn head_granted(semaphore: &Semaphore) -> usize {
+    let mut waiters = semaphore.raw.waiters.lock();
+    waiters
+        .queue
+        .front_mut()
+        .expect("a waiter is queued")
+        .granted
+}
+
+#[test]
+fn fast_path_does_not_touch_the_queue() {
+    let semaphore = Semaphore::new(2);
+    let permit = semaphore.try_acquire_many(2).unwrap();
+    assert_eq!(semaphore.available_permits(), 0);
+    drop(permit);
+    assert_eq!(semaphore.available_permits(), 2);
+    assert_eq!(semaphore.raw.waiters.lock().queue.capacity(), 0);
+}
+
+#[test]
+fn head_waiter_accumulates_partial_grants() {
+    let semaphore = Semaphore::new(1);
+    let mut big = semaphore.acquire_many(3);
+    assert!(poll(&mut big).is_pending());
+    // It took the one free permit as a partial grant.
+    assert_eq!(semaphore.available_permits(), 0);
+    assert_eq!(head_granted(&semaphore), 1);
+
+    semaphore.release(1);
+    assert_eq!(head_granted(&semaphore), 2);
+    assert!(poll(&mut big).is_pending());
+
+    semaphore.release(2); // one completes it, one goes back to the count
+    let permit = match poll(&mut big) {
+        Poll::Ready(Ok(permit)) => permit,
+        other => panic!("expected the permits, got {other:?}"),
+    };
+    assert_eq!(permit.num_permits(), 3);
+    assert_eq!(semaphore.available_permits(), 1);
+    assert!(!semaphore.locked());
+}
+
+#[test]
+fn small_request_behind_a_big_head_does_not_overtake_it() {
+    let semaphore = Semaphore::new(0);
+    let mut big = semaphore.acquire_many(2);
+    let mut small = semaphore.acquire();
+    assert!(poll(&mut big).is_pending());
+    assert!(poll(&mut small).is_pending());
+
+    semaphore.release(1);
+    assert!(poll(&mut small).is_pending(), "the head got the permit");
+    assert_eq!(
+        semaphore.try_acquire().unwrap_err(),
+        TryAcquireError::NoPermits
+    );
+
+    semaphore.release(2);
+    assert!(matches!(poll(&mut big), Poll::Ready(Ok(_))));
+    assert!(matches!(poll(&mut small), Poll::Ready(Ok(_))));
+}
+
+#[test]
+fn cancelled_partial_head_hands_its_grant_to_the_next_waiter() {
+    let semaphore = Semaphore::new(1);
+    let mut big = semaphore.acquire_many(2);
+    let mut next = semaphore.acquire();
+    assert!(poll(&mut big).is_pending());
+    assert!(poll(&mut next).is_pending());
+    drop(big);
+    assert_eq!(queued(&semaphore), 0);
+    assert!(matches!(poll(&mut next), Poll::Ready(Ok(_))));
+}
+
+#[test]
+fn cancelling_the_last_waiter_clears_the_queued_flag() {
+    let semaphore = Semaphore::new(0);
+    let mut waiter = semaphore.acquire();
+    assert!(poll(&mut waiter).is_pending());
+    assert!(semaphore.raw.state.load(Ordering::Acquire) & QUEUED != 0);
+    drop(waiter);
+    assert_eq!(semaphore.raw.state.load(Ordering::Acquire), 0);
+    semaphore.release(1);
+    assert!(semaphore.try_acquire().is_ok(), "fast path usable again");
+}
+
+#[test]
+fn close_returns_partial_grants_and_fails_waiters() {
+    let semaphore = Semaphore::new(1);
+    let mut big = semaphore.acquire_many(2);
+    assert!(poll(&mut big).is_pending());
+    semaphore.close();
+    assert!(matches!(poll(&mut big), Poll::Ready(Err(AcquireError(())))));
+    assert_eq!(semaphore.available_permits(), 1);
+    assert_eq!(
+        semaphore.try_acquire().unwrap_err(),
+        TryAcquireError::Closed
+    );
+    assert!(semaphore.locked());
+}
+
+#[test]
+fn zero_permits_are_granted_at_once_even_behind_waiters() {
+    let semaphore = Semaphore::new(0);
+    let mut waiter = semaphore.acquire();
+    assert!(poll(&mut waiter).is_pending());
+    assert_eq!(semaphore.try_acquire_many(0).unwrap().num_permits(), 0);
+    assert_eq!(queued(&semaphore), 1);
+}
+
+#[test]
+fn waiter_slots_are_reused() {
+    let semaphore = Semaphore::new(0);
+    let mut capacity = None;
+    for _ in 0..50 {
+        let mut waiters: Vec<_> = (0..3).map(|_| semaphore.acquire()).collect();
+        for waiter in &mut waiters {
+            assert!(poll(waiter).is_pending());
+        }
+        semaphore.release(1);
+        drop(waiters); // one granted, two still queued: all cancelled
+        let now = semaphore.raw.waiters.lock().queue.capacity();
+        assert_eq!(*capacity.get_or_insert(now), now);
+        // The grant travelled down the cancelled queue back to the count.
+        semaphore.try_acquire().unwrap().forget();
+    }
+}
+
+#[test]
+#[should_panic(expected = "would exceed Semaphore::MAX_PERMITS")]
+fn overflowing_the_count_panics() {
+    let semaphore = Semaphore::new(Semaphore::MAX_PERMITS);
+    semaphore.add_permits(1);
+}
