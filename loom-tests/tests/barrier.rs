@@ -10,8 +10,27 @@ use std::task::Poll;
 
 use loom::sync::Arc;
 use loom::thread;
-use weft_primitives::{Barrier, BrokenBarrierError};
+use weft_primitives::{Barrier, BarrierWaitResult, BrokenBarrierError};
 use weft_tests::{poll_once, WakeCounter};
+
+/// Passes `barrier` twice in a row, blocking the thread while it waits.
+fn pass_twice(barrier: &Barrier) -> [BarrierWaitResult; 2] {
+    loom::future::block_on(async {
+        let first = barrier.wait().await.unwrap();
+        let second = barrier.wait().await.unwrap();
+        [first, second]
+    })
+}
+
+/// Checks what the parties of one cycle learnt: each index in
+/// `0..parties` once, and exactly one leader.
+fn assert_one_cycle(results: &[BarrierWaitResult]) {
+    let mut indices: Vec<usize> = results.iter().map(BarrierWaitResult::index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..results.len()).collect::<Vec<_>>());
+    let leaders = results.iter().filter(|result| result.is_leader()).count();
+    assert_eq!(leaders, 1, "exactly one leader");
+}
 
 /// Two parties pass a barrier of two twice. A party may start the second
 /// cycle before the other has even run after the first; each cycle must still
@@ -20,24 +39,14 @@ use weft_tests::{poll_once, WakeCounter};
 fn two_parties_two_cycles() {
     loom::model(|| {
         let barrier = Arc::new(Barrier::new(2));
-        let two_passes = |barrier: Arc<Barrier>| {
-            loom::future::block_on(async {
-                let first = barrier.wait().await.unwrap();
-                let second = barrier.wait().await.unwrap();
-                [first, second]
-            })
-        };
         let other = {
             let barrier = barrier.clone();
-            thread::spawn(move || two_passes(barrier))
+            thread::spawn(move || pass_twice(&barrier))
         };
-        let mine = two_passes(barrier.clone());
+        let mine = pass_twice(&barrier);
         let other = other.join().unwrap();
-        for (a, b) in mine.iter().zip(&other) {
-            let mut indices = [a.index(), b.index()];
-            indices.sort_unstable();
-            assert_eq!(indices, [0, 1]);
-            assert!(a.is_leader() != b.is_leader(), "exactly one leader");
+        for (a, b) in mine.into_iter().zip(other) {
+            assert_one_cycle(&[a, b]);
         }
         assert_eq!(barrier.n_waiting(), 0);
     });
@@ -101,6 +110,100 @@ fn abort_races_a_waiting_party() {
         barrier.abort();
         assert_eq!(party.join().unwrap(), Err(BrokenBarrierError));
         assert!(barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// `reset` races a party arriving on another thread; then the main thread
+/// arrives. A party waiting when the reset came fails and the main thread
+/// waits alone; a party arriving after it meets the main thread and both
+/// pass, with indices 0 and 1 and one leader. The barrier is never left
+/// broken (that is `abort`), and a failed party is woken (else the model
+/// deadlocks).
+#[test]
+fn reset_races_a_waiting_party() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let party = {
+            let barrier = barrier.clone();
+            thread::spawn(move || loom::future::block_on(barrier.wait()))
+        };
+        barrier.reset();
+        let counter = WakeCounter::new();
+        let mut mine = barrier.wait();
+        let first = poll_once(Pin::new(&mut mine), &counter);
+        let theirs = party.join().unwrap();
+        assert!(!barrier.broken());
+        let mine = match (&theirs, first) {
+            (Err(BrokenBarrierError), Poll::Pending) => {
+                // Reset while it waited: we are the only one waiting now.
+                assert!(!counter.woken());
+                assert_eq!(barrier.n_waiting(), 1);
+                return;
+            }
+            (Ok(_), Poll::Ready(mine)) => mine,
+            (Ok(_), Poll::Pending) => {
+                assert!(counter.woken(), "the filling party wakes us");
+                match poll_once(Pin::new(&mut mine), &counter) {
+                    Poll::Ready(mine) => mine,
+                    Poll::Pending => panic!("woken but not released"),
+                }
+            }
+            (Err(_), Poll::Ready(mine)) => panic!("a reset party failed, yet we passed: {mine:?}"),
+        };
+        assert_one_cycle(&[mine.unwrap(), theirs.unwrap()]);
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// A barrier of three: two parties queue on the main thread, and a third,
+/// on another thread, fills the barrier (releasing both at once, with
+/// indices 0 and 1) and at once waits again for the next cycle, perhaps
+/// before the released parties have resumed. The main thread then brings
+/// two more arrivals for that cycle. Each cycle must hand out indices
+/// {0, 1, 2} and exactly one leader, and nobody is left asleep.
+#[test]
+fn three_parties_and_the_next_cycle_filling_early() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(3));
+        let counters = [WakeCounter::new(), WakeCounter::new()];
+        let mut first_cycle: Vec<_> = counters
+            .iter()
+            .map(|counter| {
+                let mut wait = barrier.wait();
+                assert!(poll_once(Pin::new(&mut wait), counter).is_pending());
+                wait
+            })
+            .collect();
+        let third = {
+            let barrier = barrier.clone();
+            thread::spawn(move || pass_twice(&barrier))
+        };
+        let mut first: Vec<_> = first_cycle
+            .iter_mut()
+            .map(|wait| loom::future::block_on(wait).unwrap())
+            .collect();
+        // Two arrivals from one thread: the first cannot fill the barrier
+        // (at most the third party waits), so it queues; the second waits
+        // until the barrier is full, and then the first is released too.
+        let (mut early, mut late) = (barrier.wait(), barrier.wait());
+        assert!(poll_once(Pin::new(&mut early), &counters[0]).is_pending());
+        let late = loom::future::block_on(&mut late).unwrap();
+        let early = loom::future::block_on(&mut early).unwrap();
+        let mut second = vec![early, late];
+        let [third_first, third_second] = third.join().unwrap();
+        assert_eq!(
+            first
+                .iter()
+                .map(BarrierWaitResult::index)
+                .collect::<Vec<_>>(),
+            [0, 1],
+            "released in arrival order"
+        );
+        first.push(third_first);
+        second.push(third_second);
+        assert_one_cycle(&first);
+        assert_one_cycle(&second);
         assert_eq!(barrier.n_waiting(), 0);
     });
 }

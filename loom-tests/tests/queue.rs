@@ -1,216 +1,25 @@
-//! loom models of the queue family: puts, gets, cancellation (a future polled
-//! once, then dropped), `task_done`/`join` and shutdown racing on two or three
-//! threads. Each checks conservation (every item ends up in exactly one
-//! place: taken by one getter, still queued, handed back, or dropped by an
+//! loom models of what a queue does beyond storing items, on `Queue`:
+//! `task_done`/`join` (and a cancelled `join`), `shutdown` racing puts,
+//! gets and a blocked putter, and reading with `items()` until shutdown.
+//! The models of puts, gets and their cancellation, which depend on the
+//! storage policy, are in `queue_storages.rs` and run for every policy.
+//!
+//! Each checks conservation (every item ends up in exactly one place:
+//! taken by one getter, still queued, handed back, or dropped by an
 //! immediate shutdown; the unfinished count matches) and that no waiter is
 //! left asleep while what it waits for is available.
 #![cfg(loom)]
 
+use std::iter;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
+use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
+use weft_loom_tests::{poll_once_then_drop, Drops};
 use weft_primitives::queue::{GetError, PutError, Queue, QueueShutDown};
 use weft_tests::{poll_once, WakeCounter};
-
-/// An item that counts, in a counter shared by its kind, when it is dropped.
-struct Counted {
-    id: u32,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Counted {
-    fn new(id: u32, drops: &Arc<AtomicUsize>) -> Self {
-        Self {
-            id,
-            drops: drops.clone(),
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// A getter that may be handed the item and dropped before it runs, racing a
-/// put and a second getter: the item must reach the second getter (woken),
-/// or stay in the queue, unless the first getter took it itself.
-#[test]
-fn abandoned_get_hands_its_item_on() {
-    loom::model(|| {
-        let queue = Arc::new(Queue::new(0));
-        let abandoner = {
-            let queue = queue.clone();
-            thread::spawn(move || {
-                let mut get = queue.get();
-                match poll_once(Pin::new(&mut get), &WakeCounter::new()) {
-                    Poll::Ready(got) => Some(got.unwrap()),
-                    Poll::Pending => None,
-                }
-            })
-        };
-        let putter = {
-            let queue = queue.clone();
-            thread::spawn(move || queue.put_nowait(7).unwrap())
-        };
-        let counter = WakeCounter::new();
-        let mut get = queue.get();
-        let first = poll_once(Pin::new(&mut get), &counter);
-        let taken_by_abandoner = abandoner.join().unwrap();
-        putter.join().unwrap();
-
-        let mut taken = Vec::new();
-        taken.extend(taken_by_abandoner);
-        match first {
-            Poll::Ready(got) => taken.push(got.unwrap()),
-            Poll::Pending if counter.woken() => match poll_once(Pin::new(&mut get), &counter) {
-                Poll::Ready(got) => taken.push(got.unwrap()),
-                Poll::Pending => panic!("a woken getter must find its item"),
-            },
-            // Still asleep: then the item must not be sitting anywhere it
-            // could have been handed to us from.
-            Poll::Pending => assert_eq!(
-                taken_by_abandoner,
-                Some(7),
-                "a getter sleeps while the item is available"
-            ),
-        }
-        drop(get);
-        taken.extend(queue.get_nowait().ok());
-        assert_eq!(taken, [7], "the item is delivered exactly once");
-        assert_eq!(queue.qsize(), 0);
-    });
-}
-
-/// A getter blocks in `block_on` while another is polled once and dropped
-/// as an item arrives. If the dropped getter had been handed the item, it
-/// must pass it on: otherwise the blocked getter sleeps forever, which loom
-/// reports as a deadlock.
-#[test]
-fn blocked_getter_receives_an_item_abandoned_by_another() {
-    loom::model(|| {
-        let queue = Arc::new(Queue::new(0));
-        let blocked = {
-            let queue = queue.clone();
-            thread::spawn(move || loom::future::block_on(queue.get()).unwrap())
-        };
-        let abandoner = {
-            let queue = queue.clone();
-            thread::spawn(move || {
-                let mut get = queue.get();
-                match poll_once(Pin::new(&mut get), &WakeCounter::new()) {
-                    Poll::Ready(got) => Some(got.unwrap()),
-                    Poll::Pending => None,
-                }
-            })
-        };
-        queue.put_nowait(1).unwrap();
-        let taken_by_abandoner = abandoner.join().unwrap();
-        if taken_by_abandoner.is_some() {
-            // It took the item itself: the blocked getter needs another.
-            queue.put_nowait(2).unwrap();
-        }
-        let got = blocked.join().unwrap();
-        let mut all: Vec<_> = taken_by_abandoner.into_iter().chain([got]).collect();
-        all.extend(queue.get_nowait().ok());
-        all.sort_unstable();
-        let expected: &[i32] = if taken_by_abandoner.is_some() {
-            &[1, 2]
-        } else {
-            &[1]
-        };
-        assert_eq!(all, expected);
-    });
-}
-
-/// Two putters block on a full queue of one while a consumer takes three
-/// items: each freed slot must wake a putter (else loom reports a deadlock).
-#[test]
-fn blocked_putters_are_admitted_one_slot_at_a_time() {
-    loom::model(|| {
-        let queue = Arc::new(Queue::new(1));
-        queue.put_nowait(0).unwrap();
-        let putters: Vec<_> = [1, 2]
-            .into_iter()
-            .map(|item| {
-                let queue = queue.clone();
-                thread::spawn(move || loom::future::block_on(queue.put(item)).unwrap())
-            })
-            .collect();
-        let mut got: Vec<_> = (0..3)
-            .map(|_| loom::future::block_on(queue.get()).unwrap())
-            .collect();
-        for putter in putters {
-            putter.join().unwrap();
-        }
-        assert_eq!(got[0], 0);
-        got.sort_unstable();
-        assert_eq!(got, [0, 1, 2]);
-        assert!(queue.empty());
-    });
-}
-
-/// Two putters wait on a full queue of one; one gives up after its first
-/// poll while a getter frees the slot. The slot must go to a putter (the
-/// remaining one is woken or its item is already in), and the abandoned
-/// putter's item is either in the queue (it was stored for it before it was
-/// dropped) or dropped with its future, exactly once.
-#[test]
-fn abandoned_put_races_a_get_on_a_full_queue() {
-    loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
-        let queue = Arc::new(Queue::new(1));
-        queue.put_nowait(Counted::new(0, &drops)).unwrap();
-        let abandoner = {
-            let (queue, drops) = (queue.clone(), drops.clone());
-            thread::spawn(move || {
-                let mut put = queue.put(Counted::new(1, &drops));
-                let _ = poll_once(Pin::new(&mut put), &WakeCounter::new());
-            })
-        };
-        let getter = {
-            let queue = queue.clone();
-            thread::spawn(move || queue.get_nowait().ok())
-        };
-        let counter = WakeCounter::new();
-        let mut put = queue.put(Counted::new(2, &drops));
-        let first = poll_once(Pin::new(&mut put), &counter);
-        abandoner.join().unwrap();
-        let got = getter.join().unwrap();
-
-        let stored_2 = match first {
-            Poll::Ready(result) => {
-                assert!(result.is_ok());
-                true
-            }
-            Poll::Pending if counter.woken() => {
-                assert!(matches!(
-                    poll_once(Pin::new(&mut put), &counter),
-                    Poll::Ready(Ok(()))
-                ));
-                true
-            }
-            Poll::Pending => {
-                assert!(queue.full(), "a putter sleeps while there is room");
-                false
-            }
-        };
-        drop(put);
-        let mut ids: Vec<u32> = got.into_iter().map(|item| item.id).collect();
-        let remaining = std::iter::from_fn(|| queue.get_nowait().ok());
-        ids.extend(remaining.map(|item| item.id));
-        ids.sort_unstable();
-        assert_eq!(ids.first(), Some(&0));
-        assert_eq!(ids.contains(&2), stored_2);
-        // Every item was dropped exactly once by now: taken out above, or
-        // (item 1) dropped with its abandoned future. None is stuck in a slot.
-        assert_eq!(drops.load(Ordering::SeqCst), 3, "lost: {ids:?}");
-    });
-}
 
 /// Two consumers each take an item and mark it done while a third task
 /// joins, and a fourth join is abandoned after one poll: `join` must be
@@ -276,14 +85,14 @@ fn put_and_get_race_shutdown() {
 #[test]
 fn immediate_shutdown_races_a_handed_item() {
     loom::model(|| {
-        let drops = Arc::new(AtomicUsize::new(0));
+        let drops = Drops::new();
         let queue = Arc::new(Queue::new(0));
         let counter = WakeCounter::new();
         let mut get = queue.get();
         assert!(poll_once(Pin::new(&mut get), &counter).is_pending());
         let putter = {
             let (queue, drops) = (queue.clone(), drops.clone());
-            thread::spawn(move || match queue.put_nowait(Counted::new(0, &drops)) {
+            thread::spawn(move || match queue.put_nowait(drops.item(0)) {
                 Ok(()) => true,
                 Err(refused) => {
                     drop(refused.into_inner());
@@ -307,7 +116,107 @@ fn immediate_shutdown_races_a_handed_item() {
             Poll::Ready(Err(QueueShutDown(()))) => {}
             Poll::Pending => panic!("a woken getter must complete"),
         }
-        assert_eq!(drops.load(Ordering::SeqCst), 1, "dropped exactly once");
+        assert_eq!(drops.count(), 1, "dropped exactly once");
         loom::future::block_on(queue.join());
+    });
+}
+
+/// One `join` is queued on the main thread, another blocks on a second
+/// thread, and a third thread takes the one item and marks it done while
+/// the main thread drops its `join` (queued, or already released). The
+/// blocked `join` must be released all the same: left asleep, it deadlocks
+/// the model.
+#[test]
+fn a_cancelled_join_does_not_hold_back_another() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        queue.put_nowait(1).unwrap();
+        let mut cancelled = queue.join();
+        assert!(poll_once(Pin::new(&mut cancelled), &WakeCounter::new()).is_pending());
+        let joiner = {
+            let queue = queue.clone();
+            thread::spawn(move || block_on(queue.join()))
+        };
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                assert_eq!(queue.get_nowait(), Ok(1));
+                queue.task_done().unwrap();
+            })
+        };
+        drop(cancelled);
+        consumer.join().unwrap();
+        joiner.join().unwrap();
+        assert!(queue.task_done().is_err(), "the unfinished count is zero");
+    });
+}
+
+/// A putter blocks on a full queue of one while a getter frees the slot
+/// and the main thread shuts the queue down (gracefully). The putter is
+/// never left asleep: its item is stored (the slot was freed first) or
+/// handed back by the shutdown. Every item is then in exactly one place:
+/// taken by the getter, left in the queue (a graceful shutdown keeps it for
+/// gets to drain), or handed back.
+#[test]
+fn shutdown_races_a_blocked_putter() {
+    loom::model(|| {
+        let drops = Drops::new();
+        let queue = Arc::new(Queue::new(1));
+        queue.put_nowait(drops.item(0)).unwrap();
+        let putter = {
+            let (queue, drops) = (queue.clone(), drops.clone());
+            thread::spawn(move || match block_on(queue.put(drops.item(1))) {
+                Ok(()) => None,
+                Err(QueueShutDown(refused)) => Some(refused),
+            })
+        };
+        let getter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.get_nowait().ok())
+        };
+        queue.shutdown(false);
+        let refused = putter.join().unwrap();
+        let got = getter.join().unwrap();
+
+        let left = iter::from_fn(|| queue.get_nowait().ok());
+        let mut ids: Vec<u32> = got.into_iter().chain(left).map(|item| item.id).collect();
+        if let Some(refused) = refused {
+            ids.push(refused.id);
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, [0, 1], "every item exactly once");
+        assert_eq!(drops.count(), 2);
+        assert_eq!(queue.get_nowait(), Err(GetError::ShutDown));
+    });
+}
+
+/// A consumer reads the queue with `items()`, after first cancelling one
+/// `next()` after its first poll, while the main thread puts 1 and 2 and
+/// shuts the queue down. The consumer receives both items in order (the
+/// cancelled `next()` loses nothing) and then `None`: a shutdown must wake
+/// a reader blocked on the empty queue (else the model deadlocks).
+#[test]
+fn items_yields_every_item_then_ends_at_shutdown() {
+    loom::model(|| {
+        let queue = Arc::new(Queue::new(0));
+        let consumer = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let mut items = queue.items();
+                let mut received: Vec<i32> = poll_once_then_drop(items.next())
+                    .flatten()
+                    .into_iter()
+                    .collect();
+                while let Some(item) = block_on(items.next()) {
+                    received.push(item);
+                }
+                received
+            })
+        };
+        queue.put_nowait(1).unwrap();
+        queue.put_nowait(2).unwrap();
+        queue.shutdown(false);
+        assert_eq!(consumer.join().unwrap(), [1, 2]);
+        assert!(queue.empty());
     });
 }
