@@ -58,6 +58,7 @@
 pub mod batch;
 pub mod circuit_breaker;
 pub mod conn_pool;
+mod deadline;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod retry;

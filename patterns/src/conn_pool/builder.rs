@@ -61,14 +61,33 @@ pub struct PoolBuilder<M> {
     config: PoolConfig,
 }
 
-impl<M: Manager> PoolBuilder<M> {
-    pub(super) fn new(manager: M) -> Self {
-        Self {
+// `Pool::builder` lives here, with the builder it starts, so that the pool
+// itself does not depend on its builder.
+impl<M: Manager> Pool<M> {
+    /// Starts configuring a pool of `manager`'s connections.
+    ///
+    /// ```
+    /// use weft_patterns::conn_pool::{ConnectionInfo, Manager, Pool};
+    /// # struct Unit;
+    /// # impl Manager for Unit {
+    /// #     type Connection = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn create(&self) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn recycle(&self, _: &mut (), _: &ConnectionInfo) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// let pool = Pool::builder(Unit).max_size(2).min_idle(1).build().unwrap();
+    /// assert_eq!(pool.metrics().max_size, 2);
+    /// ```
+    pub fn builder(manager: M) -> PoolBuilder<M> {
+        PoolBuilder {
             manager,
             config: PoolConfig::default(),
         }
     }
+}
 
+impl<M: Manager> PoolBuilder<M> {
     /// The most connections open at once, idle, in use and being created
     /// together (default 10). [`Pool::resize`] changes it later.
     pub fn max_size(mut self, max_size: usize) -> Self {

@@ -21,8 +21,7 @@ use std::task::Poll;
 /// Builds a future with `make` and runs it, turning a panic in either step
 /// into `Err(message)`.
 pub(crate) async fn catch_panic<F: Future>(make: impl FnOnce() -> F) -> Result<F::Output, String> {
-    let future =
-        catch_unwind(AssertUnwindSafe(make)).map_err(|payload| panic_text(&*payload))?;
+    let future = catch_unwind(AssertUnwindSafe(make)).map_err(|payload| panic_text(&*payload))?;
     let mut future = pin!(future);
     poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {

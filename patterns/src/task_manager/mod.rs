@@ -90,7 +90,7 @@ use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use weft_primitives::Semaphore;
@@ -99,6 +99,7 @@ use weft_runtime::time;
 pub use error::{CancelError, InvalidTaskManagerConfig, Refusal, SubmitError, TaskError};
 pub use table::{TaskCounts, TaskInfo, TaskStatus};
 
+use crate::deadline::drain_then_abort;
 use crate::shutdown::CancellationToken;
 use crate::supervision::catch_panic;
 use table::Table;
@@ -140,9 +141,7 @@ struct Shared<K, T, E> {
 
 impl<K, T, E> Shared<K, T, E> {
     fn table(&self) -> MutexGuard<'_, Table<K, T, E>> {
-        self.table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -368,17 +367,13 @@ where
             active.sort_by_key(|(seq, _, _)| *seq);
             active
         };
-        let within_grace = match started.checked_add(grace) {
-            Some(deadline) => time::timeout_at(deadline, self.wait_all()).await.is_ok(),
-            None => {
-                self.wait_all().await;
-                true
-            }
-        };
-        if !within_grace {
-            self.shared.abort.cancel();
-            self.wait_all().await;
-        }
+        drain_then_abort(
+            started,
+            grace,
+            || self.wait_all(),
+            || self.shared.abort.cancel(),
+        )
+        .await;
         let mut report = TaskManagerReport {
             finished: Vec::new(),
             cancelled: Vec::new(),

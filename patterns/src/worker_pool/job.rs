@@ -23,7 +23,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{ready, Context, Poll};
 
 use weft_primitives::Event;
@@ -99,9 +99,7 @@ struct JobState<T> {
 
 impl<T> JobState<T> {
     fn phase(&self) -> MutexGuard<'_, Phase<T>> {
-        self.phase
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.phase.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Moves the job to `Finished(result)` unless it is there already;
