@@ -1,6 +1,10 @@
 //! Deadlines as `Option<Instant>`, where `None` means "no limit", and the
 //! grace period that shutdowns share.
 //!
+//! It also holds [`duration_nanos`], the one conversion of a duration into
+//! the whole nanoseconds that the rate limiters and the jitter generator
+//! compute in.
+//!
 //! A pattern often runs one step under several optional limits at once (the
 //! connection pool's acquire timeout for a whole `get` and its create
 //! timeout for one step; retry's total deadline and its per-attempt
@@ -81,4 +85,10 @@ pub(crate) async fn drain_then_abort<F: Future<Output = ()>>(
     abort();
     stopped().await;
     true
+}
+
+/// `duration` in whole nanoseconds, saturating at `u64::MAX` (about 584
+/// years).
+pub(crate) fn duration_nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

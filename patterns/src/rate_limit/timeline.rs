@@ -29,6 +29,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use super::policy::out_of_range;
+use crate::deadline::duration_nanos;
 
 /// A lazily fixed origin on some clock; see the [module docs](self).
 #[derive(Debug, Default)]
@@ -103,9 +104,4 @@ impl AtomicPolicyState {
     pub(crate) fn load(&self, now: Instant) -> (u64, u64) {
         (self.word.load(Ordering::Relaxed), self.timeline.nanos(now))
     }
-}
-
-/// `duration` in whole nanoseconds, saturating at `u64::MAX`.
-pub(crate) fn duration_nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

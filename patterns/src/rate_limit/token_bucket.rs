@@ -52,7 +52,8 @@
 use std::time::{Duration, Instant};
 
 use super::policy::RatePolicy;
-use super::timeline::{duration_nanos, AtomicPolicyState};
+use super::timeline::AtomicPolicyState;
+use crate::deadline::duration_nanos;
 
 /// A token bucket refilled by `refill` tokens every `interval`, in one
 /// atomic word. See the [module docs](self).

@@ -133,10 +133,6 @@ struct Shared<K, T, E> {
     /// Parent of every task's token: cancelled at the shutdown deadline and
     /// when the manager is dropped.
     abort: CancellationToken,
-    /// Most tasks pending or running at once.
-    max_active: usize,
-    /// Most finished records kept.
-    retain: usize,
 }
 
 impl<K, T, E> Shared<K, T, E> {
@@ -157,13 +153,10 @@ struct Finisher<K: Eq + Hash + Clone, T, E> {
 impl<K: Eq + Hash + Clone, T, E> Finisher<K, T, E> {
     fn record(&mut self, outcome: Result<T, TaskError<E>>) {
         self.finished = true;
-        let wakes = self.shared.table().finish(
-            &self.id,
-            self.seq,
-            outcome,
-            time::now(),
-            self.shared.retain,
-        );
+        let wakes = self
+            .shared
+            .table()
+            .finish(&self.id, self.seq, outcome, time::now());
         if let Some(wakes) = wakes {
             wakes.wake();
         }
@@ -241,10 +234,7 @@ where
         F: Future<Output = Result<T, E>> + 'static,
     {
         let token = self.shared.abort.child_token();
-        let inserted =
-            self.shared
-                .table()
-                .insert(&id, token.clone(), time::now(), self.shared.max_active);
+        let inserted = self.shared.table().insert(&id, token.clone(), time::now());
         let seq = match inserted {
             Ok(seq) => seq,
             Err(reason) => return Err(SubmitError { reason, id, task }),
@@ -404,8 +394,8 @@ where
         f.debug_struct("TaskManager")
             .field("counts", &table.counts())
             .field("closed", &table.closed)
-            .field("max_active", &self.shared.max_active)
-            .field("retain", &self.shared.retain)
+            .field("max_active", &table.max_active)
+            .field("retain", &table.retain)
             .finish()
     }
 }
@@ -480,11 +470,12 @@ where
         }
         Ok(TaskManager {
             shared: Arc::new(Shared {
-                table: Mutex::new(Table::new()),
+                table: Mutex::new(Table::new(
+                    self.max_concurrent.saturating_add(self.max_pending),
+                    self.retain_finished,
+                )),
                 slots: Semaphore::new(self.max_concurrent),
                 abort: CancellationToken::new(),
-                max_active: self.max_concurrent.saturating_add(self.max_pending),
-                retain: self.retain_finished,
             }),
         })
     }
