@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{IdleOrder, PoolConfig};
+use super::config::{IdleOrder, LeakHandler, PoolConfig};
 use super::error::BuildError;
 use super::leak::LeakReport;
 use super::manager::Manager;
@@ -152,7 +152,7 @@ impl<M: Manager> PoolBuilder<M> {
     /// handler runs outside the pool's lock, in the task that noticed the
     /// leak: the maintenance task, a `get` or a check-in.
     pub fn on_leak(mut self, handler: impl Fn(&LeakReport) + Send + Sync + 'static) -> Self {
-        self.config.on_leak = Some(Arc::new(handler));
+        self.config.on_leak = Some(LeakHandler(Arc::new(handler)));
         self
     }
 

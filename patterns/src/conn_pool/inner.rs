@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use weft_primitives::{Event, Semaphore};
 
-use super::config::PoolConfig;
+use super::config::{LeakHandler, PoolConfig};
 use super::leak::LeakReport;
 use super::manager::Manager;
 use super::state::PoolState;
@@ -61,7 +61,7 @@ impl<M: Manager> Inner<M> {
         }
         for leak in &leaks {
             match &self.config.on_leak {
-                Some(handler) => handler(leak),
+                Some(LeakHandler(handler)) => handler(leak),
                 None => eprintln!("warning: {leak}"),
             }
         }
