@@ -55,9 +55,17 @@
 //! * [`shutdown`]: a `CancellationToken` tree and a coordinator that turns
 //!   Ctrl-C or SIGTERM into stop accepting, drain, cancel the rest, report.
 
+/// The README's Rust examples, compiled and run as doctests so that the
+/// front page cannot drift from the code. They live in this crate because
+/// it is the one that sees all three library crates.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 pub mod batch;
 pub mod circuit_breaker;
 pub mod conn_pool;
+mod deadline;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod retry;

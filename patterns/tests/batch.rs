@@ -1,31 +1,12 @@
 //! Tests of batch processing, on the paused clock.
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use weft_patterns::batch::{BatchError, BatchProcessor, InvalidBatchConfig, ItemResult, Order};
-use weft_runtime::{sleep, time, yield_now, Builder};
-
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    let waker = Waker::from(Arc::new(NoWake));
-    Pin::new(future).poll(&mut Context::from_waker(&waker))
-}
+use weft_runtime::{sleep, time, yield_now};
+use weft_tests::{paused, poll_once, DropFlag, WakeCounter};
 
 /// Sums a chunk after sleeping as many ms as its first item says.
 async fn slow_sum(chunk: Vec<u64>) -> Result<u64, String> {
@@ -213,7 +194,7 @@ fn a_dropped_next_loses_no_result() {
         let mut chunks = batches.chunks(vec![10u64, 20, 30], Order::Input, slow_sum);
         {
             let mut next = Box::pin(chunks.next());
-            assert!(poll_once(&mut next).is_pending());
+            assert!(poll_once(next.as_mut(), &WakeCounter::new()).is_pending());
         } // dropped while every chunk is in flight
         sleep(Duration::from_millis(25)).await;
         let mut sums = Vec::new();
@@ -224,19 +205,10 @@ fn a_dropped_next_loses_no_result() {
     });
 }
 
-/// Sets its flag when dropped.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn dropping_the_batch_aborts_the_chunks_in_flight() {
     paused(async {
-        let dropped = Arc::new(AtomicBool::new(false));
+        let dropped = Rc::new(Cell::new(false));
         let finished = Rc::new(Cell::new(false));
         let batches = BatchProcessor::new(1, 1).unwrap();
         let mut chunks = batches.chunks([()], Order::Input, {
@@ -256,10 +228,7 @@ fn dropping_the_batch_aborts_the_chunks_in_flight() {
         assert!(gave_up.is_err());
         drop(chunks);
         yield_now().await;
-        assert!(
-            dropped.load(Ordering::SeqCst),
-            "the chunk's future was dropped"
-        );
+        assert!(dropped.get(), "the chunk's future was dropped");
         sleep(Duration::from_secs(120)).await;
         assert!(!finished.get());
     });

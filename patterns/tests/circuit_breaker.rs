@@ -4,7 +4,6 @@
 //! cancellation guarantee.
 
 use std::cell::Cell;
-use std::future::Future;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,11 +13,8 @@ use weft_patterns::circuit_breaker::{
     TransitionReason,
 };
 use weft_patterns::retry::{Backoff, Jitter};
-use weft_runtime::{spawn, time, Builder};
-
-fn paused<F: Future>(fut: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(fut)
-}
+use weft_runtime::{spawn, time};
+use weft_tests::{paused, DropFlag};
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -639,14 +635,6 @@ fn no_lock_is_held_across_the_call() {
         assert_eq!(time::now() - start, secs(1));
         assert_eq!(slow.await.unwrap(), Ok("slow"));
     });
-}
-
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! half-made ones inside a `create` future included, so every test can
 //! check that nothing was lost or leaked.
 
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,11 +11,8 @@ use weft_patterns::conn_pool::{
     ConfigError, ConnectionInfo, IdleOrder, LeakReport, Manager, Pool, PoolBuilder, PoolError,
     PooledConnection, TimeoutKind,
 };
-use weft_runtime::{sleep, spawn, time, Builder, JoinHandle};
-
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
+use weft_runtime::{sleep, spawn, time, JoinHandle};
+use weft_tests::paused;
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)

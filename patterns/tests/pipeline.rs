@@ -1,41 +1,14 @@
 //! Tests of producer-consumer pipelines, on the paused clock.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use weft_patterns::pipeline::{InvalidPipeline, ItemFailure, Pipeline};
 use weft_primitives::{Event, PutError};
-use weft_runtime::{join_all, sleep, spawn, time, yield_now, Builder};
-
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    let waker = Waker::from(Arc::new(NoWake));
-    Pin::new(future).poll(&mut Context::from_waker(&waker))
-}
-
-/// Sets its flag when dropped: proves that an item was dropped.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
+use weft_runtime::{join_all, sleep, spawn, time, yield_now};
+use weft_tests::{paused, poll_once, DropFlag, WakeCounter};
 
 #[test]
 fn many_producers_and_workers_process_every_item_exactly_once() {
@@ -318,7 +291,7 @@ fn a_dropped_put_leaks_no_queue_slot() {
         producer.put(2).await.unwrap(); // fills the queue
 
         let mut put = Box::pin(producer.put(3));
-        assert!(poll_once(&mut put).is_pending());
+        assert!(poll_once(put.as_mut(), &WakeCounter::new()).is_pending());
         drop(put); // item 3 is dropped, unqueued
 
         assert!(matches!(producer.try_put(4), Err(PutError::Full(4))));
@@ -348,7 +321,7 @@ fn a_dropped_next_loses_no_result() {
             .unwrap();
         let outputs = pipeline.outputs();
         let mut next = Box::pin(outputs.next());
-        assert!(poll_once(&mut next).is_pending());
+        assert!(poll_once(next.as_mut(), &WakeCounter::new()).is_pending());
         pipeline.producer().put(7).await.unwrap();
         sleep(Duration::from_millis(20)).await; // 7 is handed to the waiting `next`
         drop(next);
@@ -359,7 +332,7 @@ fn a_dropped_next_loses_no_result() {
 #[test]
 fn dropping_the_pipeline_aborts_its_workers() {
     paused(async {
-        let in_flight = Arc::new(AtomicBool::new(false));
+        let in_flight = Rc::new(Cell::new(false));
         let pipeline = Pipeline::builder(4)
             .stage("stuck", 1, 4, {
                 let in_flight = in_flight.clone();
@@ -376,13 +349,10 @@ fn dropping_the_pipeline_aborts_its_workers() {
             .unwrap();
         pipeline.producer().put(1).await.unwrap();
         yield_now().await;
-        assert!(!in_flight.load(Ordering::SeqCst));
+        assert!(!in_flight.get());
         drop(pipeline);
         yield_now().await;
-        assert!(
-            in_flight.load(Ordering::SeqCst),
-            "the item in flight was dropped"
-        );
+        assert!(in_flight.get(), "the item in flight was dropped");
     });
 }
 

@@ -17,13 +17,7 @@ use weft_patterns::rate_limit::{
     SlidingWindowCounter, SlidingWindowLog, TokenBucket, TryAcquireError,
 };
 use weft_runtime::time;
-
-fn paused<F: Future>(future: F) -> F::Output {
-    weft_runtime::Builder::new()
-        .start_paused(true)
-        .build()
-        .block_on(future)
-}
+use weft_tests::paused;
 
 fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)

@@ -4,18 +4,15 @@
 //! outage, statistics, and cancellation (dropping the call stops it).
 
 use std::cell::{Cell, RefCell};
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use weft_patterns::retry::{
     AttemptFailure, Backoff, GiveUpReason, Jitter, RetryBudget, RetryCause, RetryPolicy, RetryStats,
 };
-use weft_runtime::{join_all, spawn, time, Builder};
-
-fn paused<F: Future>(fut: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(fut)
-}
+use weft_runtime::{join_all, spawn, time};
+use weft_tests::{paused, DropFlag};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -256,14 +253,6 @@ fn a_retry_after_hint_overrides_the_next_delay() {
         assert_eq!(err.reason(), GiveUpReason::DeadlineReached);
         assert_eq!(time::now(), start);
     });
-}
-
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
 }
 
 #[test]

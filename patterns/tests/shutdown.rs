@@ -5,34 +5,13 @@ use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use weft_patterns::shutdown::{CancellationToken, Shutdown, ShutdownTrigger};
 use weft_runtime::signal::SignalKind;
-use weft_runtime::{join_all, sleep, spawn, time, yield_now, Builder};
-
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
-
-/// Sets its flag when dropped: proves that a future's destructors ran.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-/// A waker that does nothing, for polling futures by hand.
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
+use weft_runtime::{join_all, sleep, spawn, time, yield_now};
+use weft_tests::{paused, DropFlag, WakeCounter};
 
 fn assert_send_sync<T: Send + Sync>() {}
 
@@ -113,7 +92,7 @@ fn cancel_wakes_every_waiter_on_every_descendant() {
 #[test]
 fn dropping_a_wait_half_way_changes_nothing_for_the_others() {
     let token = CancellationToken::new();
-    let waker = Waker::from(Arc::new(NoWake));
+    let waker = WakeCounter::new().waker();
     let mut cx = Context::from_waker(&waker);
 
     let mut first = Box::pin(token.cancelled());
@@ -159,7 +138,7 @@ fn cancelled_owned_moves_into_a_task() {
 fn run_until_cancelled_drops_the_work_when_cancelled() {
     paused(async {
         let token = CancellationToken::new();
-        let dropped = Arc::new(AtomicBool::new(false));
+        let dropped = Rc::new(Cell::new(false));
         let canceller = {
             let token = token.clone();
             spawn(async move {
@@ -176,7 +155,7 @@ fn run_until_cancelled_drops_the_work_when_cancelled() {
             })
             .await;
         assert_eq!(outcome, None);
-        assert!(dropped.load(Ordering::SeqCst), "the work's destructors ran");
+        assert!(dropped.get(), "the work's destructors ran");
         canceller.await.unwrap();
 
         // Cancellation is checked first: ready work is not run any more.
@@ -238,7 +217,7 @@ fn the_deadline_cancels_exactly_the_unfinished_work() {
         let mut flags = Vec::new();
         let mut tasks = Vec::new();
         for (name, millis) in [("a", 100), ("b", 900), ("c", 400), ("d", 2000)] {
-            let dropped = Arc::new(AtomicBool::new(false));
+            let dropped = Rc::new(Cell::new(false));
             let flag = DropFlag(dropped.clone());
             flags.push(dropped);
             tasks.push(
@@ -257,7 +236,7 @@ fn the_deadline_cancels_exactly_the_unfinished_work() {
         assert_eq!(report.elapsed, Duration::from_millis(500));
         assert_eq!(shutdown.in_flight(), 0);
         // Every future was dropped (finished or cancelled) before the report.
-        assert!(flags.iter().all(|flag| flag.load(Ordering::SeqCst)));
+        assert!(flags.iter().all(|flag| flag.get()));
         let outcomes: Vec<_> = join_all(tasks)
             .await
             .into_iter()

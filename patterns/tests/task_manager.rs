@@ -1,22 +1,16 @@
 //! Tests of the background task manager, on the paused clock.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use weft_patterns::task_manager::{CancelError, Refusal, TaskError, TaskManager, TaskStatus};
-use weft_runtime::{sleep, time, yield_now, Builder};
+use weft_runtime::{sleep, time, yield_now};
+use weft_tests::{paused, poll_once, DropFlag, WakeCounter};
 
 type Task = Pin<Box<dyn Future<Output = Result<u32, String>>>>;
-
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
 
 /// A task that sleeps `millis`, then returns `value`.
 fn task(millis: u64, value: u32) -> Task {
@@ -26,18 +20,9 @@ fn task(millis: u64, value: u32) -> Task {
     })
 }
 
-/// Sets its flag when dropped: proves that a task's destructors ran.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
 /// A task that runs for an hour, and reports when it is dropped.
-fn hour_long() -> (Arc<AtomicBool>, Task) {
-    let dropped = Arc::new(AtomicBool::new(false));
+fn hour_long() -> (Rc<Cell<bool>>, Task) {
+    let dropped = Rc::new(Cell::new(false));
     let flag = DropFlag(dropped.clone());
     let task: Task = Box::pin(async move {
         let _flag = flag;
@@ -52,17 +37,6 @@ fn manager(max_concurrent: usize) -> TaskManager<&'static str, u32, String> {
         .max_concurrent(max_concurrent)
         .build()
         .unwrap()
-}
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    let waker = Waker::from(Arc::new(NoWake));
-    Pin::new(future).poll(&mut Context::from_waker(&waker))
 }
 
 #[test]
@@ -145,7 +119,7 @@ fn cancelling_a_pending_task_takes_no_slot() {
         let info = manager.wait(&"pending").await.unwrap();
         assert_eq!(info.status, TaskStatus::Cancelled);
         assert_eq!(info.started_at, None, "it never started");
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(dropped.get());
 
         // The slot went from "running" straight to "next".
         let next = manager.wait(&"next").await.unwrap();
@@ -171,7 +145,7 @@ fn cancelling_a_running_task_runs_its_destructors_and_frees_its_slot() {
         manager.cancel(&"running").unwrap();
         let info = manager.wait(&"running").await.unwrap();
         assert_eq!(info.status, TaskStatus::Cancelled);
-        assert!(dropped.load(Ordering::SeqCst), "its destructors ran");
+        assert!(dropped.get(), "its destructors ran");
         assert!(info.started_at.is_some());
 
         let next = manager.wait(&"next").await.unwrap();
@@ -280,8 +254,8 @@ fn dropped_waits_change_nothing() {
         manager.submit("slow", task(100, 1)).unwrap();
         let mut wait = Box::pin(manager.wait(&"slow"));
         let mut wait_all = Box::pin(manager.wait_all());
-        assert!(poll_once(&mut wait).is_pending());
-        assert!(poll_once(&mut wait_all).is_pending());
+        assert!(poll_once(wait.as_mut(), &WakeCounter::new()).is_pending());
+        assert!(poll_once(wait_all.as_mut(), &WakeCounter::new()).is_pending());
         drop(wait);
         drop(wait_all);
         manager.wait_all().await;
@@ -353,7 +327,7 @@ fn shutdown_cancels_exactly_the_tasks_unfinished_at_the_deadline() {
         // e is still pending at the 300 ms deadline (cut).
         let mut flags = Vec::new();
         for (id, millis) in [("a", 100), ("b", 400), ("c", 150), ("d", 400), ("e", 10)] {
-            let dropped = Arc::new(AtomicBool::new(false));
+            let dropped = Rc::new(Cell::new(false));
             let flag = DropFlag(dropped.clone());
             flags.push(dropped);
             manager
@@ -368,7 +342,7 @@ fn shutdown_cancels_exactly_the_tasks_unfinished_at_the_deadline() {
         assert_eq!(report.finished, ["a", "c"]);
         assert_eq!(report.cancelled, ["b", "d", "e"]);
         assert_eq!(report.elapsed, Duration::from_millis(300));
-        assert!(flags.iter().all(|f| f.load(Ordering::SeqCst)));
+        assert!(flags.iter().all(|f| f.get()));
         assert_eq!(manager.status(&"e").unwrap().started_at, None);
 
         let refused = manager.submit("late", task(0, 0)).unwrap_err();
@@ -411,8 +385,8 @@ fn dropping_the_manager_cancels_its_tasks() {
         yield_now().await;
         drop(manager);
         sleep(Duration::from_millis(1)).await;
-        assert!(running_dropped.load(Ordering::SeqCst));
-        assert!(pending_dropped.load(Ordering::SeqCst));
+        assert!(running_dropped.get());
+        assert!(pending_dropped.get());
     });
 }
 

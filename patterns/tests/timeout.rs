@@ -7,22 +7,11 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use weft_patterns::timeout::{timeout_at_or_else, timeout_or_else};
-use weft_runtime::{time, Builder};
-
-fn paused<F: Future>(fut: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(fut)
-}
+use weft_runtime::time;
+use weft_tests::{paused, DropFlag};
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
-}
-
-struct DropFlag(Rc<Cell<bool>>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
 }
 
 /// Work that never finishes and raises a flag when it is dropped.

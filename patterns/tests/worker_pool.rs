@@ -4,34 +4,20 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use weft_patterns::worker_pool::{
     IntervalLimit, JobError, JobHandle, RateLimit, TrySubmitError, WorkerPool,
 };
 use weft_primitives::Event;
-use weft_runtime::{sleep, spawn, time, yield_now, Builder};
+use weft_runtime::{sleep, spawn, time, yield_now};
+use weft_tests::{paused, poll_once, DropFlag, WakeCounter};
 
 type Job = Pin<Box<dyn Future<Output = u32>>>;
 
-fn paused<F: Future>(test: F) -> F::Output {
-    Builder::new().start_paused(true).build().block_on(test)
-}
-
-/// Sets its flag when dropped: proves that a job's destructors ran.
-struct DropFlag(Arc<AtomicBool>);
-
-impl Drop for DropFlag {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> (Arc<AtomicBool>, DropFlag) {
-    let dropped = Arc::new(AtomicBool::new(false));
+fn flag() -> (Rc<Cell<bool>>, DropFlag) {
+    let dropped = Rc::new(Cell::new(false));
     (dropped.clone(), DropFlag(dropped))
 }
 
@@ -58,18 +44,6 @@ fn pool(workers: usize, capacity: usize) -> WorkerPool<Job> {
         .queue_capacity(capacity)
         .build()
         .unwrap()
-}
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
-}
-
-/// Polls `future` once by hand.
-fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    let waker = Waker::from(Arc::new(NoWake));
-    Pin::new(future).poll(&mut Context::from_waker(&waker))
 }
 
 fn silence_panics<R>(body: impl FnOnce() -> R) -> R {
@@ -213,12 +187,9 @@ fn a_dropped_submit_leaks_no_queue_slot_and_runs_nothing() {
             }
         });
         let mut submit = Box::pin(pool.submit(abandoned));
-        assert!(poll_once(&mut submit).is_pending());
+        assert!(poll_once(submit.as_mut(), &WakeCounter::new()).is_pending());
         drop(submit);
-        assert!(
-            dropped.load(Ordering::SeqCst),
-            "the job was dropped with it"
-        );
+        assert!(dropped.get(), "the job was dropped with it");
 
         // The queue still has exactly its one slot.
         assert!(matches!(
@@ -249,7 +220,7 @@ fn a_dropped_waiting_submitter_hands_its_turn_to_the_next() {
         let _queued = pool.submit(job(0, 1)).await.unwrap();
 
         let mut first = Box::pin(pool.submit(job(0, 10)));
-        assert!(poll_once(&mut first).is_pending());
+        assert!(poll_once(first.as_mut(), &WakeCounter::new()).is_pending());
         let second = spawn({
             let pool = pool.clone();
             async move { pool.submit(job(0, 20)).await.unwrap().await }
@@ -302,12 +273,12 @@ fn cancelling_a_queued_job_resolves_its_handle_at_once() {
         assert!(queued.is_finished());
         assert_eq!(queued.await, Err(JobError::Cancelled));
         assert_eq!(pool.stats().cancelled, 1);
-        assert!(!dropped.load(Ordering::SeqCst), "still in the queue, unrun");
+        assert!(!dropped.get(), "still in the queue, unrun");
 
         gate.set();
         assert_eq!(running.await, Ok(0));
         pool.join().await; // the worker skipped it
-        assert!(dropped.load(Ordering::SeqCst));
+        assert!(dropped.get());
         let stats = pool.stats();
         assert_eq!(
             (stats.submitted, stats.completed, stats.cancelled),
@@ -334,7 +305,7 @@ fn cancelling_a_running_job_drops_it_and_keeps_the_worker() {
         assert_eq!(pool.stats().running, 1);
         assert!(running.cancel());
         assert_eq!(running.await, Err(JobError::Cancelled));
-        assert!(dropped.load(Ordering::SeqCst), "its destructors ran");
+        assert!(dropped.get(), "its destructors ran");
         assert_eq!(next.await, Ok(2));
         let stats = pool.stats();
         assert_eq!((stats.completed, stats.cancelled, stats.running), (1, 1, 0));
@@ -384,10 +355,7 @@ fn the_shutdown_deadline_cancels_exactly_the_unfinished_jobs() {
             (totals.submitted, totals.completed, totals.cancelled),
             (7, 4, 3)
         );
-        assert!(
-            flags.iter().all(|f| f.load(Ordering::SeqCst)),
-            "all dropped"
-        );
+        assert!(flags.iter().all(|f| f.get()), "all dropped");
         let mut results = Vec::new();
         for handle in handles {
             results.push(handle.await);
@@ -551,7 +519,7 @@ fn a_dropped_rate_limit_wait_gives_its_reservation_back() {
         let start = time::now();
         limit.until_ready().await.unwrap(); // takes the slot at 0 s
         let mut waiting = limit.until_ready(); // reserves 1 s
-        assert!(poll_once(&mut waiting).is_pending());
+        assert!(poll_once(waiting.as_mut(), &WakeCounter::new()).is_pending());
         drop(waiting); // the latest reservation: given back
         limit.until_ready().await.unwrap();
         assert_eq!(time::now() - start, Duration::from_secs(1));

@@ -1,9 +1,13 @@
 //! Integration and conformance tests across weft's crates live in `tests/`
 //! beside this file. This library holds the few helpers they share (the loom
-//! models use some too): a waker that counts its wake-ups, a way to poll a
-//! future exactly once, which is how the tests cancel a future "after its
-//! first poll" or "after its wake-up but before its next poll", and a flag
-//! that proves a future's destructors ran.
+//! models and the tests of `weft-patterns` use them too): a waker that
+//! counts its wake-ups, a way to poll a future exactly once, which is how
+//! the tests cancel a future "after its first poll" or "after its wake-up
+//! but before its next poll", a flag that proves a future's destructors
+//! ran, and a runtime on a paused clock.
+//!
+//! It depends on the runtime and the primitives only, so that the crates
+//! above them can use it in their tests without a dependency cycle.
 //!
 //! ```
 //! use std::future::Future;
@@ -15,12 +19,6 @@
 //! assert_eq!(poll_once(fut.as_mut(), &counter), Poll::Ready(7));
 //! assert_eq!(counter.count(), 0);
 //! ```
-
-/// The README's Rust examples, compiled and run as doctests so that the
-/// front page cannot drift from the code.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeExamples;
 
 use std::cell::Cell;
 use std::future::{pending, Future};
@@ -83,6 +81,27 @@ impl Drop for DropFlag {
     fn drop(&mut self) {
         self.0.set(true);
     }
+}
+
+/// Runs `test` to completion on a new runtime whose clock is paused (and
+/// jumps to the next timer whenever every task waits), so that tests of
+/// timeouts and backoffs are exact and take no real time.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let slept = weft_tests::paused(async {
+///     let start = weft_runtime::time::now();
+///     weft_runtime::sleep(Duration::from_secs(3600)).await;
+///     weft_runtime::time::now() - start
+/// });
+/// assert_eq!(slept, Duration::from_secs(3600));
+/// ```
+pub fn paused<F: Future>(test: F) -> F::Output {
+    weft_runtime::Builder::new()
+        .start_paused(true)
+        .build()
+        .block_on(test)
 }
 
 /// A future that never completes and sets `flag` when it is dropped.

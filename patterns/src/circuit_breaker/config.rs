@@ -46,9 +46,11 @@ impl SlidingWindow {
 
 type ErrorPredicate<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
 
-/// The settings of a built breaker, checked and fixed.
-pub(crate) struct Settings<E> {
-    pub(crate) name: Arc<str>,
+/// The rules the state machine applies: every setting but the name, the
+/// error predicates and the listeners. Checked once, then owned by the
+/// breaker's state.
+#[derive(Debug, Clone)]
+pub(crate) struct Rules {
     pub(crate) failure_rate_threshold: f64,
     pub(crate) slow_call_rate_threshold: f64,
     pub(crate) slow_call_duration: Duration,
@@ -61,6 +63,12 @@ pub(crate) struct Settings<E> {
     pub(crate) max_wait_in_half_open: Duration,
     pub(crate) open_wait: Backoff,
     pub(crate) seed: Option<u64>,
+}
+
+/// The settings of a built breaker, checked and fixed.
+pub(crate) struct Settings<E> {
+    pub(crate) name: Arc<str>,
+    pub(crate) rules: Rules,
     pub(crate) record_error_if: Option<ErrorPredicate<E>>,
     pub(crate) ignore_error_if: Option<ErrorPredicate<E>>,
     pub(crate) listeners: Vec<Listener>,
@@ -144,16 +152,18 @@ impl<E> CircuitBreakerBuilder<E> {
         Self {
             settings: Settings {
                 name: Arc::from("circuit breaker"),
-                failure_rate_threshold: 50.0,
-                slow_call_rate_threshold: 100.0,
-                slow_call_duration: Duration::from_secs(60),
-                consecutive_failures: None,
-                window: SlidingWindow::Count(100),
-                minimum_calls: 100,
-                permitted_in_half_open: 10,
-                max_wait_in_half_open: Duration::from_secs(60),
-                open_wait: Backoff::constant(Duration::from_secs(60)).jitter(Jitter::None),
-                seed: None,
+                rules: Rules {
+                    failure_rate_threshold: 50.0,
+                    slow_call_rate_threshold: 100.0,
+                    slow_call_duration: Duration::from_secs(60),
+                    consecutive_failures: None,
+                    window: SlidingWindow::Count(100),
+                    minimum_calls: 100,
+                    permitted_in_half_open: 10,
+                    max_wait_in_half_open: Duration::from_secs(60),
+                    open_wait: Backoff::constant(Duration::from_secs(60)).jitter(Jitter::None),
+                    seed: None,
+                },
                 record_error_if: None,
                 ignore_error_if: None,
                 listeners: Vec::new(),
@@ -170,7 +180,7 @@ impl<E> CircuitBreakerBuilder<E> {
     /// Open when at least this percentage of the calls in the window failed
     /// (once the window holds [`minimum_calls`](Self::minimum_calls)).
     pub fn failure_rate_threshold(mut self, percent: f64) -> Self {
-        self.settings.failure_rate_threshold = percent;
+        self.settings.rules.failure_rate_threshold = percent;
         self
     }
 
@@ -178,41 +188,41 @@ impl<E> CircuitBreakerBuilder<E> {
     /// holds (a quick trip for a dependency that is plainly down). Applies
     /// in the closed state; half-open judges its trial calls by rate.
     pub fn consecutive_failures(mut self, count: u32) -> Self {
-        self.settings.consecutive_failures = Some(count);
+        self.settings.rules.consecutive_failures = Some(count);
         self
     }
 
     /// The window the rates are computed over.
     pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
-        self.settings.window = window;
+        self.settings.rules.window = window;
         self
     }
 
     /// Rates are judged only once the window holds this many calls (for a
     /// count window, at most its size).
     pub fn minimum_calls(mut self, calls: u32) -> Self {
-        self.settings.minimum_calls = calls;
+        self.settings.rules.minimum_calls = calls;
         self
     }
 
     /// A call that runs at least this long is slow (whether it succeeds or
     /// fails).
     pub fn slow_call_duration(mut self, duration: Duration) -> Self {
-        self.settings.slow_call_duration = duration;
+        self.settings.rules.slow_call_duration = duration;
         self
     }
 
     /// Open when at least this percentage of the calls in the window were
     /// slow: a dependency that answers, but too late, is shed too.
     pub fn slow_call_rate_threshold(mut self, percent: f64) -> Self {
-        self.settings.slow_call_rate_threshold = percent;
+        self.settings.rules.slow_call_rate_threshold = percent;
         self
     }
 
     /// How many trial calls the half-open state lets through; further calls
     /// are rejected until the trials give a verdict.
     pub fn permitted_calls_in_half_open(mut self, calls: u32) -> Self {
-        self.settings.permitted_in_half_open = calls;
+        self.settings.rules.permitted_in_half_open = calls;
         self
     }
 
@@ -220,7 +230,7 @@ impl<E> CircuitBreakerBuilder<E> {
     /// not given a verdict by then (one hung, or too few came), the breaker
     /// opens again, and the late outcomes are ignored.
     pub fn max_wait_in_half_open(mut self, wait: Duration) -> Self {
-        self.settings.max_wait_in_half_open = wait;
+        self.settings.rules.max_wait_in_half_open = wait;
         self
     }
 
@@ -229,13 +239,13 @@ impl<E> CircuitBreakerBuilder<E> {
     /// dependency that keeps failing its trials is probed less and less
     /// often; jitter spreads the probes of many clients.
     pub fn open_wait(mut self, backoff: Backoff) -> Self {
-        self.settings.open_wait = backoff;
+        self.settings.rules.open_wait = backoff;
         self
     }
 
     /// Makes the open-wait jitter reproducible.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.settings.seed = Some(seed);
+        self.settings.rules.seed = Some(seed);
         self
     }
 
@@ -271,7 +281,7 @@ impl<E> CircuitBreakerBuilder<E> {
 
     /// Checks the settings and builds the breaker, which starts closed.
     pub fn build(mut self) -> Result<CircuitBreaker<E>, ConfigError> {
-        let s = &mut self.settings;
+        let s = &mut self.settings.rules;
         check_percent(
             "CircuitBreakerBuilder::failure_rate_threshold",
             s.failure_rate_threshold,
@@ -364,15 +374,7 @@ impl<E> fmt::Debug for Settings<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("name", &self.name)
-            .field("failure_rate_threshold", &self.failure_rate_threshold)
-            .field("slow_call_rate_threshold", &self.slow_call_rate_threshold)
-            .field("slow_call_duration", &self.slow_call_duration)
-            .field("consecutive_failures", &self.consecutive_failures)
-            .field("window", &self.window)
-            .field("minimum_calls", &self.minimum_calls)
-            .field("permitted_in_half_open", &self.permitted_in_half_open)
-            .field("max_wait_in_half_open", &self.max_wait_in_half_open)
-            .field("open_wait", &self.open_wait)
+            .field("rules", &self.rules)
             .field("record_error_if", &self.record_error_if.is_some())
             .field("ignore_error_if", &self.ignore_error_if.is_some())
             .field("listeners", &self.listeners.len())

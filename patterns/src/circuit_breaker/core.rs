@@ -26,9 +26,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::config::Settings;
+use super::config::Rules;
 use super::events::{CircuitEvent, CircuitState, EventBuffer, TransitionReason};
-use super::metrics::{CircuitMetrics, Totals};
+use super::metrics::CircuitMetrics;
 use super::window::{Outcome, Tally, Window};
 use crate::retry::rng::JitterRng;
 use crate::retry::Delays;
@@ -77,6 +77,7 @@ pub(crate) type Refusal = (CircuitState, Option<Duration>);
 
 #[derive(Debug)]
 pub(crate) struct Core {
+    rules: Rules,
     phase: Phase,
     generation: u64,
     window: Window,
@@ -85,23 +86,37 @@ pub(crate) struct Core {
     open_waits: Delays,
     /// The last acquisition or outcome, for the keyed registry's eviction.
     last_activity: Option<Instant>,
-    totals: Totals,
+    /// The running totals (never reset); the other fields of these
+    /// metrics are filled in by [`metrics`](Self::metrics).
+    totals: CircuitMetrics,
+    /// The events of the current critical section, for the listeners.
+    events: EventBuffer,
 }
 
 impl Core {
-    pub(crate) fn new<E>(settings: &Settings<E>) -> Self {
-        let rng = settings
+    /// A closed breaker's state; `listened` says whether anybody wants its
+    /// events.
+    pub(crate) fn new(rules: Rules, listened: bool) -> Self {
+        let rng = rules
             .seed
             .map_or_else(JitterRng::from_entropy, JitterRng::seeded);
         Self {
             phase: Phase::Closed,
             generation: 0,
-            window: Window::new(settings.window),
+            window: Window::new(rules.window),
             consecutive_failures: 0,
-            open_waits: Delays::new(settings.open_wait.clone(), rng),
+            open_waits: Delays::new(rules.open_wait.clone(), rng),
             last_activity: None,
-            totals: Totals::default(),
+            totals: CircuitMetrics::default(),
+            events: EventBuffer::new(listened),
+            rules,
         }
+    }
+
+    /// The events gathered since the last call, to deliver once the lock
+    /// is released.
+    pub(crate) fn take_events(&mut self) -> Vec<CircuitEvent> {
+        self.events.take()
     }
 
     pub(crate) fn state(&self) -> CircuitState {
@@ -115,29 +130,24 @@ impl Core {
     }
 
     /// Applies the transitions that time alone causes.
-    pub(crate) fn refresh<E>(&mut self, s: &Settings<E>, now: Instant, ev: &mut EventBuffer) {
+    pub(crate) fn refresh(&mut self, now: Instant) {
         if let Phase::HalfOpen { deadline, .. } = self.phase {
             if now >= deadline {
-                self.open(TransitionReason::HalfOpenTimedOut, now, ev);
+                self.open(TransitionReason::HalfOpenTimedOut, now);
             }
         }
         if let Phase::Open { until } = self.phase {
             if now >= until {
-                self.half_open(s, now, ev);
+                self.half_open(now);
             }
         }
     }
 
     /// Grants a call (returning the generation its permit belongs to) or
     /// refuses it.
-    pub(crate) fn acquire<E>(
-        &mut self,
-        s: &Settings<E>,
-        now: Instant,
-        ev: &mut EventBuffer,
-    ) -> Result<u64, Refusal> {
+    pub(crate) fn acquire(&mut self, now: Instant) -> Result<u64, Refusal> {
         self.last_activity = Some(now);
-        self.refresh(s, now, ev);
+        self.refresh(now);
         let refusal = match &mut self.phase {
             Phase::Closed | Phase::Disabled => return Ok(self.generation),
             Phase::HalfOpen {
@@ -145,7 +155,7 @@ impl Core {
                 in_flight,
                 trials,
             } => {
-                if *in_flight + trials.calls < s.permitted_in_half_open {
+                if *in_flight + trials.calls < self.rules.permitted_in_half_open {
                     *in_flight += 1;
                     return Ok(self.generation);
                 }
@@ -161,7 +171,7 @@ impl Core {
             Phase::ForcedOpen => (CircuitState::ForcedOpen, None),
         };
         self.totals.rejected += 1;
-        ev.push(CircuitEvent::Rejected {
+        self.events.push(CircuitEvent::Rejected {
             state: refusal.0,
             retry_after: refusal.1,
         });
@@ -169,18 +179,16 @@ impl Core {
     }
 
     /// Records how a call granted in `generation` ended after `elapsed`.
-    pub(crate) fn finish<E>(
+    pub(crate) fn finish(
         &mut self,
-        s: &Settings<E>,
         generation: u64,
         ending: Ending,
         elapsed: Duration,
         now: Instant,
-        ev: &mut EventBuffer,
     ) {
         self.last_activity = Some(now);
-        self.refresh(s, now, ev);
-        let slow = elapsed >= s.slow_call_duration;
+        self.refresh(now);
+        let slow = elapsed >= self.rules.slow_call_duration;
         let (total, event) = match ending {
             Ending::Success => (
                 &mut self.totals.successes,
@@ -197,7 +205,7 @@ impl Core {
             ),
         };
         *total += 1;
-        ev.push(event);
+        self.events.push(event);
         if generation != self.generation {
             return;
         }
@@ -216,7 +224,7 @@ impl Core {
                     } else {
                         0
                     };
-                    self.judge_window(s, now, ev);
+                    self.judge_window(now);
                 }
             }
             Phase::HalfOpen {
@@ -225,7 +233,7 @@ impl Core {
                 *in_flight -= 1;
                 if let Some(outcome) = counted {
                     trials.add(outcome);
-                    self.judge_trials(s, now, ev);
+                    self.judge_trials(now);
                 }
             }
             Phase::Open { .. } | Phase::ForcedOpen | Phase::Disabled => {}
@@ -233,30 +241,32 @@ impl Core {
     }
 
     /// Closed: opens if a threshold is reached.
-    fn judge_window<E>(&mut self, s: &Settings<E>, now: Instant, ev: &mut EventBuffer) {
-        if let Some(limit) = s.consecutive_failures {
-            if self.consecutive_failures >= limit {
-                let count = self.consecutive_failures;
-                return self.open(TransitionReason::ConsecutiveFailures { count }, now, ev);
-            }
+    fn judge_window(&mut self, now: Instant) {
+        let count = self.consecutive_failures;
+        if self
+            .rules
+            .consecutive_failures
+            .is_some_and(|limit| count >= limit)
+        {
+            return self.open(TransitionReason::ConsecutiveFailures { count }, now);
         }
         let tally = self.window.tally(now);
-        if tally.calls < s.minimum_calls {
+        if tally.calls < self.rules.minimum_calls {
             return;
         }
-        if let Some(reason) = exceeded(s, &tally, tally.calls) {
-            self.open(reason, now, ev);
+        if let Some(reason) = self.exceeded(&tally, tally.calls) {
+            self.open(reason, now);
         }
     }
 
     /// Half-open: opens or closes as soon as the verdict is certain.
-    fn judge_trials<E>(&mut self, s: &Settings<E>, now: Instant, ev: &mut EventBuffer) {
+    fn judge_trials(&mut self, now: Instant) {
         let Phase::HalfOpen { trials, .. } = self.phase else {
             return;
         };
-        let permitted = s.permitted_in_half_open;
-        if let Some(reason) = exceeded(s, &trials, permitted) {
-            return self.open(reason, now, ev);
+        let permitted = self.rules.permitted_in_half_open;
+        if let Some(reason) = self.exceeded(&trials, permitted) {
+            return self.open(reason, now);
         }
         let undecided = permitted - trials.calls;
         let if_all_remaining_fail_slowly = Tally {
@@ -264,42 +274,56 @@ impl Core {
             slow: trials.slow + undecided,
             ..trials
         };
-        if exceeded(s, &if_all_remaining_fail_slowly, permitted).is_none() {
-            self.close(TransitionReason::TrialCallsPassed, ev);
+        if self
+            .exceeded(&if_all_remaining_fail_slowly, permitted)
+            .is_none()
+        {
+            self.close(TransitionReason::TrialCallsPassed);
         }
+    }
+
+    /// The first threshold `tally` reaches, with rates taken over `of` calls.
+    fn exceeded(&self, tally: &Tally, of: u32) -> Option<TransitionReason> {
+        let rate = tally.failure_rate(of);
+        if rate >= self.rules.failure_rate_threshold {
+            return Some(TransitionReason::FailureRateExceeded { rate });
+        }
+        let rate = tally.slow_rate(of);
+        let slow = rate >= self.rules.slow_call_rate_threshold;
+        slow.then_some(TransitionReason::SlowCallRateExceeded { rate })
     }
 
     /// Changes state by hand.
-    pub(crate) fn set_manually(&mut self, target: ManualState, ev: &mut EventBuffer) {
+    pub(crate) fn set_manually(&mut self, target: ManualState) {
         match target {
-            ManualState::Closed => self.close(TransitionReason::Manual, ev),
-            ManualState::ForcedOpen => self.enter(Phase::ForcedOpen, TransitionReason::Manual, ev),
-            ManualState::Disabled => self.enter(Phase::Disabled, TransitionReason::Manual, ev),
+            ManualState::Closed => self.close(TransitionReason::Manual),
+            ManualState::ForcedOpen => self.enter(Phase::ForcedOpen, TransitionReason::Manual),
+            ManualState::Disabled => self.enter(Phase::Disabled, TransitionReason::Manual),
         }
     }
 
-    fn open(&mut self, reason: TransitionReason, now: Instant, ev: &mut EventBuffer) {
+    fn open(&mut self, reason: TransitionReason, now: Instant) {
         let wait = self.open_waits.next().unwrap_or_default().min(FOREVER);
-        self.enter(Phase::Open { until: now + wait }, reason, ev);
+        self.enter(Phase::Open { until: now + wait }, reason);
     }
 
-    fn half_open<E>(&mut self, s: &Settings<E>, now: Instant, ev: &mut EventBuffer) {
+    fn half_open(&mut self, now: Instant) {
         let phase = Phase::HalfOpen {
-            deadline: now + s.max_wait_in_half_open.min(FOREVER),
+            deadline: now + self.rules.max_wait_in_half_open.min(FOREVER),
             in_flight: 0,
             trials: Tally::default(),
         };
-        self.enter(phase, TransitionReason::OpenWaitElapsed, ev);
+        self.enter(phase, TransitionReason::OpenWaitElapsed);
     }
 
-    fn close(&mut self, reason: TransitionReason, ev: &mut EventBuffer) {
+    fn close(&mut self, reason: TransitionReason) {
         self.open_waits.restart();
-        self.enter(Phase::Closed, reason, ev);
+        self.enter(Phase::Closed, reason);
     }
 
     /// Every transition goes through here: a new generation and a fresh
     /// window, and an event if the state really changed.
-    fn enter(&mut self, phase: Phase, reason: TransitionReason, ev: &mut EventBuffer) {
+    fn enter(&mut self, phase: Phase, reason: TransitionReason) {
         let from = self.state();
         self.phase = phase;
         self.generation += 1;
@@ -307,21 +331,17 @@ impl Core {
         self.consecutive_failures = 0;
         let to = self.state();
         if from != to {
-            ev.push(CircuitEvent::StateChanged { from, to, reason });
+            self.events
+                .push(CircuitEvent::StateChanged { from, to, reason });
         }
     }
 
-    pub(crate) fn metrics<E>(
-        &mut self,
-        s: &Settings<E>,
-        now: Instant,
-        ev: &mut EventBuffer,
-    ) -> CircuitMetrics {
-        self.refresh(s, now, ev);
+    pub(crate) fn metrics(&mut self, now: Instant) -> CircuitMetrics {
+        self.refresh(now);
         let (tally, judged) = match self.phase {
             Phase::Closed => {
                 let tally = self.window.tally(now);
-                (tally, tally.calls >= s.minimum_calls)
+                (tally, tally.calls >= self.rules.minimum_calls)
             }
             Phase::HalfOpen { trials, .. } => (trials, trials.calls > 0),
             Phase::Open { .. } | Phase::ForcedOpen | Phase::Disabled => (Tally::default(), false),
@@ -335,11 +355,7 @@ impl Core {
             slow_calls: tally.slow,
             slow_failed_calls: tally.slow_failures,
             consecutive_failures: self.consecutive_failures,
-            successes: self.totals.successes,
-            failures: self.totals.failures,
-            ignored: self.totals.ignored,
-            cancelled: self.totals.cancelled,
-            rejected: self.totals.rejected,
+            ..self.totals
         }
     }
 
@@ -359,14 +375,4 @@ impl Core {
     pub(crate) fn last_activity(&self) -> Option<Instant> {
         self.last_activity
     }
-}
-
-/// The first threshold `tally` reaches, with rates taken over `of` calls.
-fn exceeded<E>(s: &Settings<E>, tally: &Tally, of: u32) -> Option<TransitionReason> {
-    let rate = tally.failure_rate(of);
-    if rate >= s.failure_rate_threshold {
-        return Some(TransitionReason::FailureRateExceeded { rate });
-    }
-    let rate = tally.slow_rate(of);
-    (rate >= s.slow_call_rate_threshold).then_some(TransitionReason::SlowCallRateExceeded { rate })
 }

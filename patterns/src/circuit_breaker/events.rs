@@ -20,9 +20,10 @@ use std::time::Duration;
 ///   FORCED_OPEN (force_open(): rejects every call) and DISABLED (disable(): lets every
 ///   call through, records nothing) are left only by a manual call.
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CircuitState {
-    /// Calls pass and their outcomes are recorded.
+    /// Calls pass and their outcomes are recorded (a new breaker's state).
+    #[default]
     Closed,
     /// Calls are rejected until the open wait has elapsed.
     Open,
@@ -201,12 +202,17 @@ impl EventBuffer {
         }
     }
 
-    /// Calls every listener with every gathered event, in order.
-    pub(crate) fn deliver(self, listeners: &[Listener]) {
-        for event in &self.events {
-            for listener in listeners {
-                listener(event);
-            }
+    /// Takes the gathered events.
+    pub(crate) fn take(&mut self) -> Vec<CircuitEvent> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+/// Calls every listener with every event, in order.
+pub(crate) fn deliver(events: &[CircuitEvent], listeners: &[Listener]) {
+    for event in events {
+        for listener in listeners {
+            listener(event);
         }
     }
 }

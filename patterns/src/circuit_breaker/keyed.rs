@@ -242,9 +242,10 @@ impl<K: Hash + Eq + Clone, E> Registry<K, E> {
             .take_while(move |((last_use, _), _)| idle_enough(*last_use))
             .filter(move |(_, key)| {
                 let breaker = &self.entries[*key].breaker;
+                let core = breaker.lock();
                 Arc::strong_count(breaker) == 1
-                    && breaker.last_activity().map_or(true, idle_enough)
-                    && breaker.can_forget(now)
+                    && core.last_activity().map_or(true, idle_enough)
+                    && core.can_forget(now)
             })
             .map(|(stamp, _)| *stamp)
     }

@@ -2,16 +2,6 @@
 
 use super::CircuitState;
 
-/// Running totals since the breaker was built (never reset).
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Totals {
-    pub(crate) successes: u64,
-    pub(crate) failures: u64,
-    pub(crate) ignored: u64,
-    pub(crate) cancelled: u64,
-    pub(crate) rejected: u64,
-}
-
 /// A snapshot of a [`CircuitBreaker`](super::CircuitBreaker)'s state, its
 /// window and its totals, from [`metrics`](super::CircuitBreaker::metrics).
 ///
@@ -32,7 +22,7 @@ pub(crate) struct Totals {
 /// assert_eq!(m.failure_rate, None); // fewer than `minimum_calls` so far
 /// assert_eq!((m.successes, m.failures), (2, 1));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CircuitMetrics {
     /// The current state.
     pub state: CircuitState,

@@ -120,7 +120,6 @@ pub use permit::{CallError, CallPermit, Rejected};
 
 use config::Settings;
 use core::{Core, Ending, ManualState};
-use events::EventBuffer;
 
 /// A circuit breaker guarding calls that fail with errors of type `E` (see
 /// the module docs). Share it by reference or in an `Arc`; it is `Send +
@@ -159,7 +158,8 @@ impl<E> CircuitBreaker<E> {
     }
 
     pub(crate) fn from_settings(settings: Settings<E>) -> Self {
-        let core = Mutex::new(Core::new(&settings));
+        let core = Core::new(settings.rules.clone(), !settings.listeners.is_empty());
+        let core = Mutex::new(core);
         Self { settings, core }
     }
 
@@ -188,9 +188,8 @@ impl<E> CircuitBreaker<E> {
     /// Asks for permission to make one call now: a [`CallPermit`] to
     /// report the outcome with, or [`Rejected`] saying when to try again.
     pub fn try_acquire(&self) -> Result<CallPermit<'_, E>, Rejected> {
-        let granted = self.with_core(|core, s, now, ev| {
-            core.acquire(s, now, ev).map(|generation| (generation, now))
-        });
+        let granted =
+            self.with_core(|core, now| core.acquire(now).map(|generation| (generation, now)));
         match granted {
             Ok((generation, now)) => Ok(CallPermit::new(self, generation, now)),
             Err((state, retry_after)) => Err(Rejected {
@@ -203,15 +202,15 @@ impl<E> CircuitBreaker<E> {
 
     /// The current state (applying any transition that time has caused).
     pub fn state(&self) -> CircuitState {
-        self.with_core(|core, s, now, ev| {
-            core.refresh(s, now, ev);
+        self.with_core(|core, now| {
+            core.refresh(now);
             core.state()
         })
     }
 
     /// A snapshot of the state, the window and the totals.
     pub fn metrics(&self) -> CircuitMetrics {
-        self.with_core(|core, s, now, ev| core.metrics(s, now, ev))
+        self.with_core(Core::metrics)
     }
 
     /// Rejects every call until [`reset`](Self::reset) or
@@ -235,37 +234,26 @@ impl<E> CircuitBreaker<E> {
     }
 
     fn set_manually(&self, target: ManualState) {
-        self.with_core(|core, _, _, ev| core.set_manually(target, ev));
+        self.with_core(|core, _| core.set_manually(target));
     }
 
     /// Records the end of a call granted in `generation` at `started`.
     fn finish(&self, generation: u64, ending: Ending, started: Instant) {
-        self.with_core(|core, s, now, ev| {
+        self.with_core(|core, now| {
             let elapsed = now.saturating_duration_since(started);
-            core.finish(s, generation, ending, elapsed, now, ev);
+            core.finish(generation, ending, elapsed, now);
         });
-    }
-
-    /// See [`Core::can_forget`]; for the keyed registry.
-    fn can_forget(&self, now: Instant) -> bool {
-        self.lock().can_forget(now)
-    }
-
-    /// The last acquisition or outcome; for the keyed registry.
-    fn last_activity(&self) -> Option<Instant> {
-        self.lock().last_activity()
     }
 
     /// Runs `f` on the state under the lock, with the current instant,
     /// then delivers the events it produced with the lock released.
-    fn with_core<R>(
-        &self,
-        f: impl FnOnce(&mut Core, &Settings<E>, Instant, &mut EventBuffer) -> R,
-    ) -> R {
+    fn with_core<R>(&self, f: impl FnOnce(&mut Core, Instant) -> R) -> R {
         let now = time::now();
-        let mut events = EventBuffer::new(!self.settings.listeners.is_empty());
-        let result = f(&mut self.lock(), &self.settings, now, &mut events);
-        events.deliver(&self.settings.listeners);
+        let mut core = self.lock();
+        let result = f(&mut core, now);
+        let events = core.take_events();
+        drop(core);
+        events::deliver(&events, &self.settings.listeners);
         result
     }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::config::{IdleOrder, PoolConfig};
+use super::config::{IdleOrder, LeakHandler, PoolConfig};
 use super::error::BuildError;
 use super::leak::LeakReport;
 use super::manager::Manager;
@@ -61,14 +61,33 @@ pub struct PoolBuilder<M> {
     config: PoolConfig,
 }
 
-impl<M: Manager> PoolBuilder<M> {
-    pub(super) fn new(manager: M) -> Self {
-        Self {
+// `Pool::builder` lives here, with the builder it starts, so that the pool
+// itself does not depend on its builder.
+impl<M: Manager> Pool<M> {
+    /// Starts configuring a pool of `manager`'s connections.
+    ///
+    /// ```
+    /// use weft_patterns::conn_pool::{ConnectionInfo, Manager, Pool};
+    /// # struct Unit;
+    /// # impl Manager for Unit {
+    /// #     type Connection = ();
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn create(&self) -> Result<(), Self::Error> { Ok(()) }
+    /// #     async fn recycle(&self, _: &mut (), _: &ConnectionInfo) -> Result<(), Self::Error> { Ok(()) }
+    /// # }
+    ///
+    /// let pool = Pool::builder(Unit).max_size(2).min_idle(1).build().unwrap();
+    /// assert_eq!(pool.metrics().max_size, 2);
+    /// ```
+    pub fn builder(manager: M) -> PoolBuilder<M> {
+        PoolBuilder {
             manager,
             config: PoolConfig::default(),
         }
     }
+}
 
+impl<M: Manager> PoolBuilder<M> {
     /// The most connections open at once, idle, in use and being created
     /// together (default 10). [`Pool::resize`] changes it later.
     pub fn max_size(mut self, max_size: usize) -> Self {
@@ -133,7 +152,7 @@ impl<M: Manager> PoolBuilder<M> {
     /// handler runs outside the pool's lock, in the task that noticed the
     /// leak: the maintenance task, a `get` or a check-in.
     pub fn on_leak(mut self, handler: impl Fn(&LeakReport) + Send + Sync + 'static) -> Self {
-        self.config.on_leak = Some(Arc::new(handler));
+        self.config.on_leak = Some(LeakHandler(Arc::new(handler)));
         self
     }
 

@@ -32,11 +32,18 @@ pub enum IdleOrder {
 
 /// Called with each leak report; see
 /// [`PoolBuilder::on_leak`](super::PoolBuilder::on_leak).
-pub(super) type LeakHandler = Arc<dyn Fn(&LeakReport) + Send + Sync>;
+#[derive(Clone)]
+pub(super) struct LeakHandler(pub(super) Arc<dyn Fn(&LeakReport) + Send + Sync>);
+
+impl fmt::Debug for LeakHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Fn(&LeakReport)")
+    }
+}
 
 /// Every setting of a pool; the defaults are in
 /// [`PoolBuilder`](super::PoolBuilder)'s docs.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(super) struct PoolConfig {
     pub(super) max_size: usize,
     pub(super) min_idle: usize,
@@ -110,24 +117,6 @@ pub(super) fn check_sizes(max_size: usize, min_idle: usize) -> Result<(), Config
         return Err(ConfigError::MinIdleAboveMaxSize { min_idle, max_size });
     }
     Ok(())
-}
-
-impl fmt::Debug for PoolConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolConfig")
-            .field("max_size", &self.max_size)
-            .field("min_idle", &self.min_idle)
-            .field("acquire_timeout", &self.acquire_timeout)
-            .field("create_timeout", &self.create_timeout)
-            .field("recycle_timeout", &self.recycle_timeout)
-            .field("idle_timeout", &self.idle_timeout)
-            .field("max_lifetime", &self.max_lifetime)
-            .field("leak_threshold", &self.leak_threshold)
-            .field("maintenance_interval", &self.maintenance_interval)
-            .field("idle_order", &self.idle_order)
-            .field("on_leak", &self.on_leak.as_ref().map(|_| "Fn(&LeakReport)"))
-            .finish()
-    }
 }
 
 /// A setting that makes no sense, with the values that were given.

@@ -24,8 +24,8 @@ use std::sync::Arc;
 use weft_primitives::OwnedSemaphorePermit;
 use weft_runtime::time;
 
+use super::inner::{Inner, PoolClosed};
 use super::manager::Manager;
-use super::pool::{Inner, PoolClosed};
 use super::state::Entry;
 
 /// What a lease holds besides its permit.

@@ -39,10 +39,10 @@ use std::time::Duration;
 use weft_primitives::Event;
 use weft_runtime::{select2, time, Handle};
 
-use super::deadline::{deadline_after, within};
+use super::inner::Inner;
 use super::lease::{End, Lease};
 use super::manager::Manager;
-use super::pool::Inner;
+use crate::deadline::{deadline_after, within};
 use crate::supervision::AbortOnDrop;
 
 /// Spawns the maintenance task if the settings need one, none is running,

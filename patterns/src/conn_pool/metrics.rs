@@ -69,17 +69,3 @@ pub struct PoolMetrics {
     /// Checkouts reported as leaks.
     pub leaks: u64,
 }
-
-/// The counters of a [`PoolMetrics`], kept in the pool's state.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Counters {
-    pub(super) checkouts: u64,
-    pub(super) created: u64,
-    pub(super) create_errors: u64,
-    pub(super) recycled: u64,
-    pub(super) recycle_errors: u64,
-    pub(super) destroyed: u64,
-    pub(super) detached: u64,
-    pub(super) timeouts: u64,
-    pub(super) leaks: u64,
-}

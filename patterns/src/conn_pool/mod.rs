@@ -151,9 +151,9 @@
 
 mod builder;
 mod config;
-mod deadline;
 mod error;
 mod guard;
+mod inner;
 mod leak;
 mod lease;
 mod maintenance;

@@ -3,23 +3,22 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weft_primitives::{Event, Semaphore, TryAcquireError};
 use weft_runtime::time;
 
-use super::builder::PoolBuilder;
 use super::config::{check_sizes, ConfigError, PoolConfig};
-use super::deadline::{deadline_after, earliest, has_passed, within};
 use super::error::{PoolError, TimeoutKind};
 use super::guard::PooledConnection;
-use super::leak::LeakReport;
+use super::inner::{Inner, PoolClosed};
 use super::lease::{End, Lease, Reserved};
 use super::maintenance;
 use super::manager::Manager;
 use super::metrics::PoolMetrics;
 use super::state::PoolState;
+use crate::deadline::{deadline_after, earliest, has_passed, within};
 
 /// A pool of connections made by a [`Manager`]; see the [module
 /// docs](super) for the algorithm, the defaults and the guarantees.
@@ -64,63 +63,6 @@ pub struct Pool<M: Manager> {
     inner: Arc<Inner<M>>,
 }
 
-/// What every handle, lease and the maintenance task share.
-pub(super) struct Inner<M: Manager> {
-    pub(super) manager: M,
-    pub(super) config: PoolConfig,
-    /// One permit per connection that may still be handed out or created;
-    /// its fair queue is the queue of waiting `get`s.
-    pub(super) capacity: Arc<Semaphore>,
-    /// Wakes the maintenance task before its next tick (to top up
-    /// `min_idle`).
-    pub(super) wake: Arc<Event>,
-    state: Mutex<PoolState<M::Connection>>,
-}
-
-/// The pool was closed; becomes [`PoolError::Closed`].
-#[derive(Debug)]
-pub(super) struct PoolClosed;
-
-impl<M: Manager> Inner<M> {
-    pub(super) fn lock(&self) -> MutexGuard<'_, PoolState<M::Connection>> {
-        // No user code runs under this lock, so a poisoned lock only means
-        // that a panic elsewhere interrupted a caller; the state is whole.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Takes the checkouts held past the leak threshold, counting them.
-    pub(super) fn take_leaks(
-        &self,
-        state: &mut PoolState<M::Connection>,
-        now: Instant,
-    ) -> Vec<LeakReport> {
-        let Some(threshold) = self.config.leak_threshold else {
-            return Vec::new();
-        };
-        let leaks = state.leaks.take_leaks(now, threshold);
-        state.counters.leaks += leaks.len() as u64;
-        leaks
-    }
-
-    /// What a state change leaves to do once the lock is released: wake the
-    /// maintenance task, and report leaks (user code, so never under it).
-    pub(super) fn after_unlock(&self, top_up: bool, leaks: Vec<LeakReport>) {
-        if top_up {
-            self.wake.set();
-        }
-        for leak in &leaks {
-            match &self.config.on_leak {
-                Some(handler) => handler(leak),
-                None => eprintln!("warning: {leak}"),
-            }
-        }
-    }
-
-    pub(super) fn is_closed(&self) -> bool {
-        self.lock().is_closed()
-    }
-}
-
 /// Counts a `get` as waiting for capacity while it lives.
 struct Waiting<'a, M: Manager>(&'a Inner<M>);
 
@@ -138,27 +80,8 @@ impl<M: Manager> Drop for Waiting<'_, M> {
 }
 
 impl<M: Manager> Pool<M> {
-    /// Starts configuring a pool of `manager`'s connections.
-    ///
-    /// ```
-    /// use weft_patterns::conn_pool::{ConnectionInfo, Manager, Pool};
-    /// # struct Unit;
-    /// # impl Manager for Unit {
-    /// #     type Connection = ();
-    /// #     type Error = std::convert::Infallible;
-    /// #     async fn create(&self) -> Result<(), Self::Error> { Ok(()) }
-    /// #     async fn recycle(&self, _: &mut (), _: &ConnectionInfo) -> Result<(), Self::Error> { Ok(()) }
-    /// # }
-    ///
-    /// let pool = Pool::builder(Unit).max_size(2).min_idle(1).build().unwrap();
-    /// assert_eq!(pool.metrics().max_size, 2);
-    /// ```
-    pub fn builder(manager: M) -> PoolBuilder<M> {
-        PoolBuilder::new(manager)
-    }
-
     /// Builds the pool from a checked configuration (see
-    /// [`PoolBuilder::build`]).
+    /// [`PoolBuilder::build`](super::PoolBuilder::build)).
     pub(super) fn from_config(manager: M, config: PoolConfig) -> Self {
         let inner = Arc::new(Inner {
             capacity: Arc::new(Semaphore::new(config.max_size)),

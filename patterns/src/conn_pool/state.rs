@@ -38,7 +38,7 @@ use weft_primitives::{OwnedSemaphorePermit, Semaphore};
 use super::config::IdleOrder;
 use super::leak::LeakRegistry;
 use super::manager::ConnectionInfo;
-use super::metrics::{Counters, PoolMetrics};
+use super::metrics::PoolMetrics;
 use crate::supervision::AbortOnDrop;
 
 /// A connection and what the pool knows about it.
@@ -76,7 +76,9 @@ pub(super) struct PoolState<C> {
     closed: bool,
     next_id: u64,
     pub(super) leaks: LeakRegistry,
-    pub(super) counters: Counters,
+    /// The counters of [`PoolMetrics`]; its gauges (sizes, waiters) are
+    /// left at zero here and filled in by [`metrics`](Self::metrics).
+    pub(super) counters: PoolMetrics,
     /// The maintenance task, once spawned; aborted when the pool goes away.
     pub(super) maintenance: Option<AbortOnDrop<()>>,
 }
@@ -93,7 +95,7 @@ impl<C> PoolState<C> {
             closed: false,
             next_id: 0,
             leaks: LeakRegistry::default(),
-            counters: Counters::default(),
+            counters: PoolMetrics::default(),
             maintenance: None,
         }
     }
@@ -289,7 +291,6 @@ impl<C> PoolState<C> {
     }
 
     pub(super) fn metrics(&self) -> PoolMetrics {
-        let counters = self.counters;
         PoolMetrics {
             max_size: self.max_size,
             size: self.idle.len() + self.in_use,
@@ -297,15 +298,7 @@ impl<C> PoolState<C> {
             in_use: self.in_use,
             creating: self.creating,
             waiters: self.waiters,
-            checkouts: counters.checkouts,
-            created: counters.created,
-            create_errors: counters.create_errors,
-            recycled: counters.recycled,
-            recycle_errors: counters.recycle_errors,
-            destroyed: counters.destroyed,
-            detached: counters.detached,
-            timeouts: counters.timeouts,
-            leaks: counters.leaks,
+            ..self.counters
         }
     }
 }

@@ -40,12 +40,11 @@
 //! `TAT ≤ now` is the state of a new limiter: full bucket. A keyed limiter
 //! may then drop the key; a fresh `Gcra` built for it later behaves the same.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::policy::{out_of_range, RatePolicy};
+use super::policy::RatePolicy;
 use super::quota::Quota;
-use super::timeline::Timeline;
+use super::timeline::AtomicPolicyState;
 
 /// The generic cell rate algorithm: a continuously refilling token bucket in
 /// one atomic word. See the [module docs](self).
@@ -78,9 +77,8 @@ pub struct Gcra {
     interval: u64,
     /// `τ = burst × T`, in nanoseconds.
     tolerance: u64,
-    /// The theoretical arrival time, in nanoseconds on `timeline`.
-    tat: AtomicU64,
-    timeline: Timeline,
+    /// The theoretical arrival time, in nanoseconds on its timeline.
+    tat: AtomicPolicyState,
 }
 
 impl Gcra {
@@ -90,8 +88,7 @@ impl Gcra {
             quota,
             interval: quota.interval_nanos(),
             tolerance: quota.tolerance_nanos(),
-            tat: AtomicU64::new(0),
-            timeline: Timeline::default(),
+            tat: AtomicPolicyState::default(),
         }
     }
 
@@ -119,37 +116,17 @@ impl RatePolicy for Gcra {
     }
 
     fn try_take(&self, n: u32, now: Instant) -> Result<(), Duration> {
-        if let Some(answer) = out_of_range(n, self.capacity()) {
-            return answer;
-        }
-        let now = self.timeline.nanos(now);
-        let mut tat = self.tat.load(Ordering::Relaxed);
-        loop {
-            let new_tat = self.decide(tat, n, now).map_err(Duration::from_nanos)?;
-            match self
-                .tat
-                .compare_exchange_weak(tat, new_tat, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => return Ok(()),
-                // Another thread moved TAT (or the CAS failed spuriously):
-                // decide again from what it wrote.
-                Err(current) => tat = current,
-            }
-        }
+        self.tat
+            .try_take(n, self.capacity(), now, |tat, now| self.decide(tat, n, now))
     }
 
     fn time_until(&self, n: u32, now: Instant) -> Duration {
-        if let Some(answer) = out_of_range(n, self.capacity()) {
-            return answer.err().unwrap_or_default();
-        }
-        let now = self.timeline.nanos(now);
-        match self.decide(self.tat.load(Ordering::Relaxed), n, now) {
-            Ok(_) => Duration::ZERO,
-            Err(wait) => Duration::from_nanos(wait),
-        }
+        self.tat
+            .time_until(n, self.capacity(), now, |tat, now| self.decide(tat, n, now))
     }
 
     fn is_at_rest(&self, now: Instant) -> bool {
-        self.tat.load(Ordering::Relaxed) <= self.timeline.nanos(now)
+        let (tat, now) = self.tat.load(now);
+        tat <= now
     }
 }

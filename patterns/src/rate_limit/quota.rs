@@ -19,7 +19,7 @@
 
 use std::time::Duration;
 
-use super::timeline::duration_nanos;
+use crate::deadline::duration_nanos;
 
 /// A GCRA rate: one token every [`replenish_interval`](Self::replenish_interval),
 /// at most [`burst`](Self::burst) at once.

@@ -45,7 +45,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::policy::{out_of_range, RatePolicy};
-use super::timeline::duration_nanos;
+use crate::deadline::duration_nanos;
 
 /// About `limit` tokens per `window`, estimated from the counts of the
 /// current and previous fixed windows. See the [module docs](self).

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::timeline::duration_nanos;
+use crate::deadline::duration_nanos;
 
 /// A snapshot of a limiter's counters, from
 /// [`RateLimiter::stats`](super::RateLimiter::stats) (or, summed over every

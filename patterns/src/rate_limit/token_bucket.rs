@@ -49,11 +49,11 @@
 //! dropped one could have. Dropping an idle bucket gives nobody extra
 //! tokens.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::policy::{out_of_range, RatePolicy};
-use super::timeline::{duration_nanos, Timeline};
+use super::policy::RatePolicy;
+use super::timeline::AtomicPolicyState;
+use crate::deadline::duration_nanos;
 
 /// A token bucket refilled by `refill` tokens every `interval`, in one
 /// atomic word. See the [module docs](self).
@@ -85,8 +85,7 @@ pub struct TokenBucket {
     /// `interval` in nanoseconds.
     interval_nanos: u64,
     /// Tokens taken plus tokens lost to a full bucket; see the module docs.
-    spent: AtomicU64,
-    timeline: Timeline,
+    spent: AtomicPolicyState,
 }
 
 impl TokenBucket {
@@ -110,8 +109,7 @@ impl TokenBucket {
             refill,
             interval,
             interval_nanos,
-            spent: AtomicU64::new(0),
-            timeline: Timeline::default(),
+            spent: AtomicPolicyState::default(),
         }
     }
 
@@ -155,40 +153,19 @@ impl RatePolicy for TokenBucket {
     }
 
     fn try_take(&self, n: u32, now: Instant) -> Result<(), Duration> {
-        if let Some(answer) = out_of_range(n, self.capacity()) {
-            return answer;
-        }
-        let now = self.timeline.nanos(now);
-        let mut spent = self.spent.load(Ordering::Relaxed);
-        loop {
-            let new_spent = self.decide(spent, n, now).map_err(Duration::from_nanos)?;
-            match self.spent.compare_exchange_weak(
-                spent,
-                new_spent,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return Ok(()),
-                // Another thread took tokens (or the CAS failed spuriously):
-                // decide again from what it wrote.
-                Err(current) => spent = current,
-            }
-        }
+        self.spent.try_take(n, self.capacity, now, |spent, now| {
+            self.decide(spent, n, now)
+        })
     }
 
     fn time_until(&self, n: u32, now: Instant) -> Duration {
-        if let Some(answer) = out_of_range(n, self.capacity()) {
-            return answer.err().unwrap_or_default();
-        }
-        let now = self.timeline.nanos(now);
-        match self.decide(self.spent.load(Ordering::Relaxed), n, now) {
-            Ok(_) => Duration::ZERO,
-            Err(wait) => Duration::from_nanos(wait),
-        }
+        self.spent.time_until(n, self.capacity, now, |spent, now| {
+            self.decide(spent, n, now)
+        })
     }
 
     fn is_at_rest(&self, now: Instant) -> bool {
-        let (_, issued) = self.issued(self.timeline.nanos(now));
-        self.spent.load(Ordering::Relaxed) <= issued
+        let (spent, now) = self.spent.load(now);
+        spent <= self.issued(now).1
     }
 }

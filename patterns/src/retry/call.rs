@@ -16,6 +16,7 @@ use weft_runtime::time;
 
 use super::stats::StatCounters;
 use super::{AttemptFailure, Delays, GiveUpReason, RetryError, RetryPolicy};
+use crate::deadline::{deadline_after, earliest, passed_at, within};
 
 type Predicate<'a, X> = Box<dyn FnMut(&X) -> bool + 'a>;
 type Hint<'a, E> = Box<dyn FnMut(&E) -> Option<Duration> + 'a>;
@@ -163,7 +164,7 @@ where
     async fn attempts(mut self, call_number: u64) -> Result<T, RetryError<E>> {
         let policy = self.policy;
         let started = time::now();
-        let deadline = policy.deadline.and_then(|total| started.checked_add(total));
+        let deadline = deadline_after(started, policy.deadline);
         if let Some(budget) = &policy.budget {
             budget.deposit();
         }
@@ -183,7 +184,7 @@ where
                 Ok(Err(error)) => Failed::Error(error),
                 Err(cut_at) => {
                     StatCounters::bump(&policy.stats.attempt_timeouts);
-                    if Some(cut_at) == deadline {
+                    if cut_at == deadline {
                         let reason = GiveUpReason::DeadlineReached;
                         return self.give_up(reason, Failed::TimedOut, attempt, started);
                     }
@@ -216,22 +217,14 @@ where
     }
 
     /// Runs one attempt, cut at the earlier of the per-attempt timeout and
-    /// the total deadline. `Err(instant)`: it was cut (and dropped) at
-    /// `instant`.
-    async fn attempt(&mut self, deadline: Option<Instant>) -> Result<Result<T, E>, Instant> {
-        let per_attempt = self
-            .policy
-            .attempt_timeout
-            .and_then(|limit| time::now().checked_add(limit));
-        let cut_at = match (per_attempt, deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let future = (self.operation)();
-        match cut_at {
-            None => Ok(future.await),
-            Some(at) => time::timeout_at(at, future).await.map_err(|_| at),
-        }
+    /// the total deadline. `Err(cut_at)`: it was cut (and dropped) then.
+    async fn attempt(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Result<Result<T, E>, Option<Instant>> {
+        let per_attempt = deadline_after(time::now(), self.policy.attempt_timeout);
+        let cut_at = earliest(per_attempt, deadline);
+        within(cut_at, (self.operation)()).await.ok_or(cut_at)
     }
 
     fn value_is_retryable(&mut self, value: &T) -> bool {
@@ -268,11 +261,8 @@ where
             _ => None,
         };
         let delay = hinted.unwrap_or(backoff_delay);
-        if let Some(deadline) = deadline {
-            let wakes_at = time::now().checked_add(delay);
-            if wakes_at.map_or(true, |at| at >= deadline) {
-                return Err(GiveUpReason::DeadlineReached);
-            }
+        if passed_at(deadline, deadline_after(time::now(), Some(delay))) {
+            return Err(GiveUpReason::DeadlineReached);
         }
         if let Some(budget) = &policy.budget {
             if !budget.try_withdraw() {

@@ -27,6 +27,8 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::deadline::duration_nanos;
+
 /// The step of SplitMix64's state: 2^64 divided by the golden ratio, odd.
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -69,7 +71,7 @@ impl JitterRng {
     /// A duration drawn uniformly from `low..=high` (nanosecond grain);
     /// `low` if the range is empty.
     pub(crate) fn duration_between(&mut self, low: Duration, high: Duration) -> Duration {
-        let (low_ns, high_ns) = (nanos(low), nanos(high));
+        let (low_ns, high_ns) = (duration_nanos(low), duration_nanos(high));
         if high_ns <= low_ns {
             return low;
         }
@@ -79,11 +81,6 @@ impl JitterRng {
         let offset = (u128::from(self.next_u64()) * span) >> 64;
         Duration::from_nanos(low_ns + offset as u64)
     }
-}
-
-/// A duration in nanoseconds, saturating at `u64::MAX` (about 584 years).
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// A seed no other call in this process returns: a per-process random key

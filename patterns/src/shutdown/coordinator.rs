@@ -45,7 +45,7 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -54,6 +54,7 @@ use weft_runtime::signal::{self, Signal, SignalKind};
 use weft_runtime::{time, JoinHandle};
 
 use super::CancellationToken;
+use crate::deadline::drain_then_abort;
 
 /// Coordinates a graceful shutdown: tracks in-flight work, stops accepting
 /// on a signal or a token, gives the work a grace period, then cancels what
@@ -106,9 +107,7 @@ struct Table {
 
 impl Inner {
     fn table(&self) -> MutexGuard<'_, Table> {
-        self.table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Removes an ended task from the table, records it if the deadline
@@ -286,19 +285,14 @@ impl Shutdown {
             // Nothing left to end and set it; new work is refused by now.
             self.inner.drained.set();
         }
-        let within_grace = match started.checked_add(grace) {
-            Some(deadline) => time::timeout_at(deadline, self.inner.drained.wait())
-                .await
-                .is_ok(),
-            None => {
-                self.inner.drained.wait().await;
-                true
-            }
-        };
-        if !within_grace {
-            self.inner.abort.cancel();
-            self.inner.drained.wait().await;
-        }
+        let inner = &self.inner;
+        drain_then_abort(
+            started,
+            grace,
+            || inner.drained.wait(),
+            || inner.abort.cancel(),
+        )
+        .await;
         let mut cancelled = self.inner.table().cancelled.clone();
         cancelled.sort_by_key(|(id, _)| *id);
         let cancelled: Vec<String> = cancelled.iter().map(|(_, name)| name.to_string()).collect();

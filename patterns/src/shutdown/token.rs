@@ -55,7 +55,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use weft_primitives::{Event, EventWait};
@@ -127,18 +127,13 @@ impl Node {
     fn links(&self) -> MutexGuard<'_, Links> {
         // The critical sections cannot panic half-way; a poisoned lock only
         // means a panic happened elsewhere while it was held.
-        self.links
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.links.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
-        let links = self
-            .links
-            .get_mut()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let links = self.links.get_mut().unwrap_or_else(PoisonError::into_inner);
         if let Some(parent) = links.parent.take() {
             parent.node.links().children.remove(&parent.key);
             // `parent` is dropped here, after its lock was released.

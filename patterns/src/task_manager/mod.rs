@@ -90,7 +90,7 @@ use std::fmt;
 use std::future::Future;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use weft_primitives::Semaphore;
@@ -99,6 +99,7 @@ use weft_runtime::time;
 pub use error::{CancelError, InvalidTaskManagerConfig, Refusal, SubmitError, TaskError};
 pub use table::{TaskCounts, TaskInfo, TaskStatus};
 
+use crate::deadline::drain_then_abort;
 use crate::shutdown::CancellationToken;
 use crate::supervision::catch_panic;
 use table::Table;
@@ -132,17 +133,11 @@ struct Shared<K, T, E> {
     /// Parent of every task's token: cancelled at the shutdown deadline and
     /// when the manager is dropped.
     abort: CancellationToken,
-    /// Most tasks pending or running at once.
-    max_active: usize,
-    /// Most finished records kept.
-    retain: usize,
 }
 
 impl<K, T, E> Shared<K, T, E> {
     fn table(&self) -> MutexGuard<'_, Table<K, T, E>> {
-        self.table
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -158,13 +153,10 @@ struct Finisher<K: Eq + Hash + Clone, T, E> {
 impl<K: Eq + Hash + Clone, T, E> Finisher<K, T, E> {
     fn record(&mut self, outcome: Result<T, TaskError<E>>) {
         self.finished = true;
-        let wakes = self.shared.table().finish(
-            &self.id,
-            self.seq,
-            outcome,
-            time::now(),
-            self.shared.retain,
-        );
+        let wakes = self
+            .shared
+            .table()
+            .finish(&self.id, self.seq, outcome, time::now());
         if let Some(wakes) = wakes {
             wakes.wake();
         }
@@ -242,10 +234,7 @@ where
         F: Future<Output = Result<T, E>> + 'static,
     {
         let token = self.shared.abort.child_token();
-        let inserted =
-            self.shared
-                .table()
-                .insert(&id, token.clone(), time::now(), self.shared.max_active);
+        let inserted = self.shared.table().insert(&id, token.clone(), time::now());
         let seq = match inserted {
             Ok(seq) => seq,
             Err(reason) => return Err(SubmitError { reason, id, task }),
@@ -368,17 +357,13 @@ where
             active.sort_by_key(|(seq, _, _)| *seq);
             active
         };
-        let within_grace = match started.checked_add(grace) {
-            Some(deadline) => time::timeout_at(deadline, self.wait_all()).await.is_ok(),
-            None => {
-                self.wait_all().await;
-                true
-            }
-        };
-        if !within_grace {
-            self.shared.abort.cancel();
-            self.wait_all().await;
-        }
+        drain_then_abort(
+            started,
+            grace,
+            || self.wait_all(),
+            || self.shared.abort.cancel(),
+        )
+        .await;
         let mut report = TaskManagerReport {
             finished: Vec::new(),
             cancelled: Vec::new(),
@@ -409,8 +394,8 @@ where
         f.debug_struct("TaskManager")
             .field("counts", &table.counts())
             .field("closed", &table.closed)
-            .field("max_active", &self.shared.max_active)
-            .field("retain", &self.shared.retain)
+            .field("max_active", &table.max_active)
+            .field("retain", &table.retain)
             .finish()
     }
 }
@@ -485,11 +470,12 @@ where
         }
         Ok(TaskManager {
             shared: Arc::new(Shared {
-                table: Mutex::new(Table::new()),
+                table: Mutex::new(Table::new(
+                    self.max_concurrent.saturating_add(self.max_pending),
+                    self.retain_finished,
+                )),
                 slots: Semaphore::new(self.max_concurrent),
                 abort: CancellationToken::new(),
-                max_active: self.max_concurrent.saturating_add(self.max_pending),
-                retain: self.retain_finished,
             }),
         })
     }

@@ -168,10 +168,14 @@ pub(super) struct Table<K, T, E> {
     idle: Arc<Event>,
     /// No submissions once set (shutdown began).
     pub(super) closed: bool,
+    /// Most tasks pending or running at once.
+    pub(super) max_active: usize,
+    /// Most finished records kept.
+    pub(super) retain: usize,
 }
 
 impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(max_active: usize, retain: usize) -> Self {
         let idle = Arc::new(Event::new());
         idle.set(); // nothing is running
         Table {
@@ -182,6 +186,8 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
             running: 0,
             idle,
             closed: false,
+            max_active,
+            retain,
         }
     }
 
@@ -204,7 +210,6 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         id: &K,
         token: CancellationToken,
         now: Instant,
-        max_active: usize,
     ) -> Result<u64, Refusal> {
         if self.closed {
             return Err(Refusal::Closed);
@@ -216,7 +221,7 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         {
             return Err(Refusal::DuplicateId);
         }
-        if self.active() >= max_active {
+        if self.active() >= self.max_active {
             return Err(Refusal::Full);
         }
         self.remove_finished(id);
@@ -269,7 +274,6 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         seq: u64,
         outcome: Result<T, TaskError<E>>,
         now: Instant,
-        retain: usize,
     ) -> Option<Wakes<K>> {
         let finish_seq = self.next_seq;
         let record = self.active_record(id, seq)?;
@@ -292,7 +296,7 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         }
         self.next_seq += 1;
         self.finished.insert(finish_seq, id.clone());
-        while self.finished.len() > retain {
+        while self.finished.len() > self.retain {
             if let Some((_, oldest)) = self.finished.pop_first() {
                 self.records.remove(&oldest);
             }

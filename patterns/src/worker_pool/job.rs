@@ -23,7 +23,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{ready, Context, Poll};
 
 use weft_primitives::Event;
@@ -99,20 +99,14 @@ struct JobState<T> {
 
 impl<T> JobState<T> {
     fn phase(&self) -> MutexGuard<'_, Phase<T>> {
-        self.phase
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.phase.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Moves the job to `Finished(result)` unless it is there already;
-    /// `counted` says whether the pool's statistics include it.
-    fn finish(&self, result: Result<T, JobError>, counted: bool) {
-        self.finish_locked(self.phase(), result, counted);
-    }
-
-    /// [`finish`](Self::finish) with the phase already locked, so that a
-    /// caller's check and this transition are one step.
-    fn finish_locked(
+    /// `counted` says whether the pool's statistics include it. The caller
+    /// passes the phase locked, so that its own check and this transition
+    /// can be one step.
+    fn finish(
         &self,
         mut phase: MutexGuard<'_, Phase<T>>,
         result: Result<T, JobError>,
@@ -165,13 +159,14 @@ impl<T> Completion<T> {
 
     /// Records the job's result and wakes its handle.
     pub(super) fn finish(self, result: Result<T, JobError>) {
-        self.state.finish(result, true);
+        self.state.finish(self.state.phase(), result, true);
     }
 }
 
 impl<T> Drop for Completion<T> {
     fn drop(&mut self) {
-        self.state.finish(Err(JobError::Cancelled), false);
+        self.state
+            .finish(self.state.phase(), Err(JobError::Cancelled), false);
     }
 }
 
@@ -303,8 +298,7 @@ impl<T> JobHandle<T> {
         let phase = self.state.phase();
         match *phase {
             Phase::Queued => {
-                self.state
-                    .finish_locked(phase, Err(JobError::Cancelled), true);
+                self.state.finish(phase, Err(JobError::Cancelled), true);
                 true
             }
             Phase::Running => {

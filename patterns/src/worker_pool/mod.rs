@@ -109,6 +109,7 @@ pub use error::{InvalidPoolConfig, JobError, PoolClosed, TrySubmitError};
 pub use job::{JobHandle, JobId};
 pub use rate_limit::{IntervalLimit, RateLimit, Refusal};
 
+use crate::deadline::drain_then_abort;
 use crate::shutdown::CancellationToken;
 use crate::supervision::catch_panic;
 use job::{Counters, QueuedJob};
@@ -243,23 +244,18 @@ impl<F: Future + 'static> WorkerPool<F> {
     /// its own deadline and reports the pool's totals.
     pub async fn shutdown(&self, grace: Duration) -> PoolReport {
         let started = time::now();
-        self.shared.queue.shutdown(false);
-        let drained = match started.checked_add(grace) {
-            Some(deadline) => time::timeout_at(deadline, self.shared.stopped.wait())
-                .await
-                .is_ok(),
-            None => {
-                self.shared.stopped.wait().await;
-                true
-            }
-        };
-        if !drained {
-            self.shared.abort.cancel();
-            self.shared.stopped.wait().await;
-        }
+        let shared = &self.shared;
+        shared.queue.shutdown(false);
+        let deadline_reached = drain_then_abort(
+            started,
+            grace,
+            || shared.stopped.wait(),
+            || shared.abort.cancel(),
+        )
+        .await;
         PoolReport {
             totals: self.stats(),
-            deadline_reached: !drained,
+            deadline_reached,
             elapsed: time::now() - started,
         }
     }

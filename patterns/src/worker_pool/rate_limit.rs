@@ -35,7 +35,7 @@ use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use weft_runtime::{sleep_until, time};
@@ -149,9 +149,7 @@ impl IntervalLimit {
     }
 
     fn next(&self) -> MutexGuard<'_, Option<Instant>> {
-        self.next
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.next.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes the next free instant and moves the reservation on.
