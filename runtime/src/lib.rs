@@ -45,6 +45,7 @@ pub mod combinators;
 mod context;
 mod coop;
 mod core;
+pub mod io;
 mod join;
 mod metrics;
 pub mod net;
@@ -54,6 +55,7 @@ mod reactor;
 #[doc(hidden)]
 pub mod remote;
 mod runtime;
+#[cfg(unix)]
 pub mod signal;
 pub mod streams;
 mod task;
@@ -68,7 +70,7 @@ pub use combinators::{
 };
 pub use join::{JoinError, JoinHandle};
 pub use metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
-pub use net::{TcpListener, TcpStream};
+pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use panic_message::panic_message;
 pub use runtime::{run, spawn, spawn_blocking, spawn_named, Builder, Handle, Runtime};
 pub use streams::{open_connection, start_server, Server, StreamReader, StreamWriter};
