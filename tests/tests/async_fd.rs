@@ -1,13 +1,14 @@
 //! `AsyncFd` on descriptors weft does not own the I/O of: a pipe (made with
-//! `std::io::pipe`, set non-blocking with `fcntl`) and a socket pair.
+//! `pipe(2)`, set non-blocking with `fcntl`) and a socket pair.
 //! Readiness is cleared only when an operation says `WouldBlock`, so a
 //! partial read must leave the rest readable at once; a full pipe makes a
 //! writer wait until the reader drains it; a regular file is refused with
 //! an error that says why.
 #![cfg(unix)]
 
+use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::rc::Rc;
@@ -29,8 +30,15 @@ fn set_nonblocking(fd: &impl AsFd) {
     }
 }
 
-fn nonblocking_pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
-    let (reader, writer) = std::io::pipe().unwrap();
+/// A pipe's read and write ends, both non-blocking. (`std::io::pipe` is
+/// newer than the workspace's minimum Rust version.)
+fn nonblocking_pipe() -> (File, File) {
+    let mut fds = [0; 2];
+    // SAFETY: `pipe` writes two new descriptors into the array it is given,
+    // which has room for exactly two.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe failed");
+    // SAFETY: both descriptors were just created and nothing else owns them.
+    let (reader, writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
     set_nonblocking(&reader);
     set_nonblocking(&writer);
     (reader, writer)

@@ -5,7 +5,6 @@
 //! Every test runs under a generous `timeout`, so a lost wake-up fails the
 //! test instead of hanging it; no test depends on timing for its result.
 
-use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};

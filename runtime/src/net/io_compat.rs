@@ -131,4 +131,28 @@ mod tests {
             echo.await.unwrap();
         });
     }
+
+    /// A Unix stream and its owned halves work through the same traits.
+    #[cfg(unix)]
+    #[test]
+    fn unix_streams_through_the_traits() {
+        use crate::net::unix::UnixStream;
+
+        crate::run(async {
+            let (a, mut b) = UnixStream::pair().unwrap();
+            let (mut from_b, mut to_b) = a.into_split();
+            AsyncWriteExt::write_all(&mut b, b"unix via futures-io")
+                .await
+                .unwrap();
+            b.close().await.unwrap();
+            let mut got = String::new();
+            from_b.read_to_string(&mut got).await.unwrap();
+            assert_eq!(got, "unix via futures-io");
+            AsyncWriteExt::write_all(&mut to_b, b"back").await.unwrap();
+            to_b.close().await.unwrap();
+            let mut back = Vec::new();
+            AsyncReadExt::read_to_end(&mut b, &mut back).await.unwrap();
+            assert_eq!(back, b"back");
+        });
+    }
 }
