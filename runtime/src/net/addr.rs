@@ -37,11 +37,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 /// use weft_runtime::net::TcpListener;
 ///
 /// weft_runtime::run(async {
-///     let a = TcpListener::bind("127.0.0.1:0").await.unwrap(); // parsed
-///     let b = TcpListener::bind(("localhost", 0)).await.unwrap(); // resolved
-///     let c = TcpListener::bind(a.local_addr().unwrap().ip().to_string() + ":0").await.unwrap();
-///     assert!(b.local_addr().unwrap().ip().is_loopback());
-///     assert!(c.local_addr().unwrap().ip().is_loopback());
+///     let parsed = TcpListener::bind("127.0.0.1:0").await.unwrap(); // at once
+///     let resolved = TcpListener::bind(("localhost", 0)).await.unwrap(); // on the pool
+///     assert!(parsed.local_addr().unwrap().ip().is_loopback());
+///     assert!(resolved.local_addr().unwrap().ip().is_loopback());
 /// });
 /// ```
 pub trait ToSocketAddrs: sealed::Sealed {}
@@ -162,8 +161,9 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
 ///     let addrs = weft_runtime::net::lookup_host("localhost:80").await.unwrap();
 ///     assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
 ///
-///     let err = weft_runtime::net::lookup_host("no-such-host.invalid:80").await.unwrap_err();
-///     assert!(err.to_string().contains("no-such-host.invalid"));
+///     // A port that is not a number: the error names what was asked.
+///     let err = weft_runtime::net::lookup_host("localhost:http").await.unwrap_err();
+///     assert!(err.to_string().contains("localhost:http"));
 /// });
 /// ```
 ///

@@ -38,7 +38,10 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub struct ListenOptions {
     backlog: u32,
     reuse_address: bool,
-    #[cfg(unix)]
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
     reuse_port: bool,
     only_v6: Option<bool>,
     send_buffer_size: Option<usize>,
@@ -50,7 +53,10 @@ impl Default for ListenOptions {
         Self {
             backlog: 1024,
             reuse_address: cfg!(unix),
-            #[cfg(unix)]
+            #[cfg(all(
+                unix,
+                not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+            ))]
             reuse_port: false,
             only_v6: None,
             send_buffer_size: None,
@@ -79,7 +85,7 @@ impl ListenOptions {
         self
     }
 
-    /// `SO_REUSEPORT` (Unix): let several sockets that all set it listen on
+    /// `SO_REUSEPORT` (Unix, except Solaris and illumos): let several sockets that all set it listen on
     /// the same address and port; the kernel spreads incoming connections
     /// among them (on Linux by a hash of the connection's addresses). The
     /// way to run one listener per thread, each on its own runtime.
@@ -95,7 +101,10 @@ impl ListenOptions {
     ///     assert_eq!(second.local_addr().unwrap(), addr);
     /// });
     /// ```
-    #[cfg(unix)]
+    #[cfg(all(
+        unix,
+        not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+    ))]
     pub fn reuse_port(mut self, reuse: bool) -> Self {
         self.reuse_port = reuse;
         self
@@ -130,7 +139,10 @@ impl ListenOptions {
         if self.reuse_address {
             socket.set_reuse_address(true)?;
         }
-        #[cfg(unix)]
+        #[cfg(all(
+            unix,
+            not(any(target_os = "solaris", target_os = "illumos", target_os = "cygwin"))
+        ))]
         if self.reuse_port {
             socket.set_reuse_port(true)?;
         }

@@ -83,6 +83,7 @@
 //! ```
 
 mod addr;
+mod datagram;
 #[cfg(feature = "io-compat")]
 mod io_compat;
 mod listen_options;

@@ -1,30 +1,16 @@
-//! [`UdpSocket`]: datagrams on weft's reactor.
-//!
-//! A datagram socket is registered like a stream socket, edge-triggered,
-//! for both directions, and every operation follows the reactor's rule:
-//! try the syscall once readiness is set, and clear readiness only when the
-//! OS says `WouldBlock`. Unlike a byte stream, a short result proves
-//! nothing here: a 20-byte datagram read into a 64 KiB buffer may have ten
-//! more datagrams queued behind it, so readiness stays set and the next
-//! receive tries the socket at once.
-//!
-//! Operations take `&self`, as in tokio, so an `Rc<UdpSocket>` can be
-//! shared: one task receives while another sends. The reactor wakes one
-//! task per direction, so a second task waiting to receive at the same
-//! time is refused with an error instead of being left asleep (see
-//! `io/one_waiter.rs`); the poll forms cannot check that and keep only the
-//! most recent poller's waker.
-//!
-//! **Cancellation.** Every waiting operation is cancel-safe: a receive
-//! whose future is dropped consumed no datagram (`recv` is one syscall that
-//! either takes a datagram and completes, or takes nothing), and a send
-//! that did not complete sent nothing.
+//! [`UdpSocket`]: UDP datagrams on weft's reactor. The rules every
+//! datagram socket keeps (readiness cleared only on `WouldBlock`, `&self`
+//! operations with one waiting task per direction, cancel-safe receives)
+//! and the methods it shares with `UnixDatagram` are in `net/datagram.rs`;
+//! here are UDP's own: binding and connecting to IP addresses, peeking,
+//! broadcast and multicast.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::task::{Context, Poll};
 
 use super::addr::{self, ToSocketAddrs};
+use super::datagram::datagram_methods;
 use super::raw_access::{self, impl_raw_access};
 use crate::io::one_waiter::{poll_op, try_op, wait_op, WaiterClaims};
 use crate::reactor::{Direction, IoSource};
@@ -142,39 +128,13 @@ impl UdpSocket {
         self.io.get_ref().connect(addrs[0])
     }
 
-    /// Sends `buf` as one datagram to the connected peer and returns its
-    /// length. Cancel-safe.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        wait_op(&self.io, &self.claims, Direction::Write, SEND, |s| {
-            s.send(buf)
-        })
-        .await
-    }
-
-    /// Receives one datagram from the connected peer into `buf` and returns
-    /// its length; the part of a datagram that does not fit is discarded.
-    /// Cancel-safe: a dropped future took no datagram.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        wait_op(&self.io, &self.claims, Direction::Read, RECV, |s| {
-            s.recv(buf)
-        })
-        .await
-    }
+    datagram_methods!(SocketAddr, "UdpSocket");
 
     /// Sends `buf` as one datagram to `target` and returns its length.
     /// Cancel-safe.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         wait_op(&self.io, &self.claims, Direction::Write, SEND, |s| {
             s.send_to(buf, target)
-        })
-        .await
-    }
-
-    /// Receives one datagram into `buf` and returns its length and sender.
-    /// Cancel-safe.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        wait_op(&self.io, &self.claims, Direction::Read, RECV, |s| {
-            s.recv_from(buf)
         })
         .await
     }
@@ -211,18 +171,6 @@ impl UdpSocket {
         .await
     }
 
-    /// The poll form of [`send`](UdpSocket::send). Only the waker of the
-    /// most recent poll in the sending direction is kept.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        poll_op(&self.io, cx, Direction::Write, |s| s.send(buf))
-    }
-
-    /// The poll form of [`recv`](UdpSocket::recv). Only the waker of the
-    /// most recent poll in the receiving direction is kept.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        poll_op(&self.io, cx, Direction::Read, |s| s.recv(buf))
-    }
-
     /// The poll form of [`send_to`](UdpSocket::send_to).
     pub fn poll_send_to(
         &self,
@@ -231,15 +179,6 @@ impl UdpSocket {
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
         poll_op(&self.io, cx, Direction::Write, |s| s.send_to(buf, target))
-    }
-
-    /// The poll form of [`recv_from`](UdpSocket::recv_from).
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        poll_op(&self.io, cx, Direction::Read, |s| s.recv_from(buf))
     }
 
     /// The poll form of [`peek`](UdpSocket::peek).
@@ -256,40 +195,9 @@ impl UdpSocket {
         poll_op(&self.io, cx, Direction::Read, |s| s.peek_from(buf))
     }
 
-    /// One non-blocking send to the connected peer: `WouldBlock` if the
-    /// send buffer is full.
-    ///
-    /// ```
-    /// use weft_runtime::net::UdpSocket;
-    ///
-    /// weft_runtime::run(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     let err = b.try_recv(&mut [0; 8]).unwrap_err();
-    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock); // nothing sent yet
-    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
-    ///     a.try_send(b"now").unwrap();
-    ///     assert_eq!(b.recv(&mut [0; 8]).await.unwrap(), 3);
-    /// });
-    /// ```
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        try_op(&self.io, Direction::Write, |s| s.send(buf))
-    }
-
-    /// One non-blocking receive from the connected peer: `WouldBlock` if no
-    /// datagram is queued.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        try_op(&self.io, Direction::Read, |s| s.recv(buf))
-    }
-
     /// One non-blocking send to `target`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         try_op(&self.io, Direction::Write, |s| s.send_to(buf, target))
-    }
-
-    /// One non-blocking receive, with the sender.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        try_op(&self.io, Direction::Read, |s| s.recv_from(buf))
     }
 
     /// One non-blocking peek at the next datagram from the connected peer.
@@ -300,23 +208,6 @@ impl UdpSocket {
     /// One non-blocking peek at the next datagram, with the sender.
     pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         try_op(&self.io, Direction::Read, |s| s.peek_from(buf))
-    }
-
-    /// The local address the socket is bound to.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The connected peer's address (`NotConnected` before
-    /// [`connect`](UdpSocket::connect)).
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Takes the socket's pending error (`SO_ERROR`), if any: an ICMP
-    /// "port unreachable" after a send to a closed port, for instance.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
     }
 
     /// Sets `SO_BROADCAST`: whether datagrams may go to a broadcast

@@ -106,5 +106,5 @@ pub use lines::Lines;
 pub use reader::{StreamReader, DEFAULT_LIMIT};
 #[cfg(unix)]
 pub use server::start_unix_server;
-pub use server::{start_server, Server, ACCEPT_RETRY_DELAY};
+pub use server::{start_server, Accept, Server, ACCEPT_RETRY_DELAY};
 pub use writer::{StreamWriter, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER};

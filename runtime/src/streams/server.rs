@@ -152,8 +152,24 @@ where
     Server::start(UnixListener::bind(path)?, handler)
 }
 
-/// The listeners a [`Server`] accepts on: `TcpListener`, and
-/// `UnixListener` on Unix.
+/// The listeners a [`Server`] accepts on: [`TcpListener`], and
+/// [`UnixListener`](crate::net::unix::UnixListener) on Unix. Name it to
+/// write code generic over both kinds of server:
+///
+/// ```
+/// use weft_runtime::streams::{start_server, Accept, Server, StreamReader, StreamWriter};
+///
+/// async fn stop<L: Accept>(server: Server<L>) {
+///     println!("stopping the server on {:?}", server.local_addr());
+///     server.close();
+///     server.wait_closed().await;
+/// }
+///
+/// weft_runtime::run(async {
+///     let handler = |_r: StreamReader, _w: StreamWriter| async {};
+///     stop(start_server(handler, "127.0.0.1:0").await.unwrap()).await;
+/// });
+/// ```
 pub trait Accept: Sized + 'static {
     /// The listener's address type.
     type Addr: Clone + fmt::Debug + 'static;

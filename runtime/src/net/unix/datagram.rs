@@ -1,5 +1,6 @@
 //! [`UnixDatagram`]: datagrams between Unix sockets, on the same rules as
-//! [`UdpSocket`](crate::net::UdpSocket): `&self` operations, one waiting
+//! [`UdpSocket`](crate::net::UdpSocket) (see `net/datagram.rs`, which
+//! also holds the methods the two share): `&self` operations, one waiting
 //! task per direction, readiness cleared only on `WouldBlock`, every
 //! waiting operation cancel-safe. Unlike UDP, a Unix datagram is never
 //! lost or reordered on the way: a full receive queue makes the sender
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::task::{Context, Poll};
 
 use crate::io::one_waiter::{poll_op, try_op, wait_op, WaiterClaims};
+use crate::net::datagram::datagram_methods;
 use crate::net::raw_access::{self, impl_raw_access};
 use crate::reactor::{Direction, IoSource};
 
@@ -126,23 +128,7 @@ impl UnixDatagram {
             .map_err(|e| super::path_error(e, "connect to", path))
     }
 
-    /// Sends `buf` as one datagram to the connected peer. Cancel-safe.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        wait_op(&self.io, &self.claims, Direction::Write, SEND, |s| {
-            s.send(buf)
-        })
-        .await
-    }
-
-    /// Receives one datagram into `buf` and returns its length (a datagram
-    /// longer than `buf` is cut). Cancel-safe: a dropped future took no
-    /// datagram.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        wait_op(&self.io, &self.claims, Direction::Read, RECV, |s| {
-            s.recv(buf)
-        })
-        .await
-    }
+    datagram_methods!(SocketAddr, "UnixDatagram");
 
     /// Sends `buf` as one datagram to the socket at `path`. Cancel-safe.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
@@ -152,27 +138,6 @@ impl UnixDatagram {
         })
         .await
         .map_err(|e| super::path_error(e, "send to", path))
-    }
-
-    /// Receives one datagram into `buf` and returns its length and sender.
-    /// Cancel-safe.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        wait_op(&self.io, &self.claims, Direction::Read, RECV, |s| {
-            s.recv_from(buf)
-        })
-        .await
-    }
-
-    /// The poll form of [`send`](UnixDatagram::send). Only the waker of
-    /// the most recent poll in the sending direction is kept.
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        poll_op(&self.io, cx, Direction::Write, |s| s.send(buf))
-    }
-
-    /// The poll form of [`recv`](UnixDatagram::recv). Only the waker of
-    /// the most recent poll in the receiving direction is kept.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        poll_op(&self.io, cx, Direction::Read, |s| s.recv(buf))
     }
 
     /// The poll form of [`send_to`](UnixDatagram::send_to).
@@ -185,38 +150,6 @@ impl UnixDatagram {
         poll_op(&self.io, cx, Direction::Write, |s| s.send_to(buf, path))
     }
 
-    /// The poll form of [`recv_from`](UnixDatagram::recv_from).
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        poll_op(&self.io, cx, Direction::Read, |s| s.recv_from(buf))
-    }
-
-    /// One non-blocking send to the connected peer: `WouldBlock` if the
-    /// peer's queue is full.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        try_op(&self.io, Direction::Write, |s| s.send(buf))
-    }
-
-    /// One non-blocking receive: `WouldBlock` if no datagram is queued.
-    ///
-    /// ```
-    /// use weft_runtime::net::unix::UnixDatagram;
-    ///
-    /// weft_runtime::run(async {
-    ///     let (a, b) = UnixDatagram::pair().unwrap();
-    ///     let err = b.try_recv(&mut [0; 4]).unwrap_err();
-    ///     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-    ///     a.try_send(b"now").unwrap();
-    ///     assert_eq!(b.try_recv(&mut [0; 4]).unwrap(), 3);
-    /// });
-    /// ```
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        try_op(&self.io, Direction::Read, |s| s.recv(buf))
-    }
-
     /// One non-blocking send to the socket at `path`.
     pub fn try_send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         try_op(&self.io, Direction::Write, |s| {
@@ -224,35 +157,13 @@ impl UnixDatagram {
         })
     }
 
-    /// One non-blocking receive, with the sender.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        try_op(&self.io, Direction::Read, |s| s.recv_from(buf))
-    }
-
-    /// The address the socket is bound to (unnamed if it is not).
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The connected peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
     /// Shuts down the reading side, the writing side or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
-
-    /// Takes the socket's pending error (`SO_ERROR`), if any.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.io.get_ref().take_error()
-    }
 }
 
-/// What the waiting operations wait to do, for the error a second waiting
-/// task gets.
+/// What `send_to` waits to do, for the error a second waiting task gets.
 const SEND: &str = "send on this UnixDatagram";
-const RECV: &str = "receive on this UnixDatagram";
 
 impl_raw_access!(UnixDatagram);
