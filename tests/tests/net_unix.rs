@@ -146,10 +146,13 @@ fn a_path_that_is_too_long_is_named_with_the_limit() {
     let dir = TempDir::new();
     let long = dir.join(&"x".repeat(200));
     run_bounded(async {
+        let unbound = UnixDatagram::unbound().unwrap();
         let errors = [
             UnixListener::bind(&long).unwrap_err(),
             UnixStream::connect(&long).await.unwrap_err(),
             UnixDatagram::bind(&long).unwrap_err(),
+            unbound.connect(&long).unwrap_err(),
+            unbound.send_to(b"x", &long).await.unwrap_err(),
             start_unix_server(|_r: StreamReader, _w: StreamWriter| async {}, &long)
                 .await
                 .unwrap_err(),

@@ -66,9 +66,8 @@ impl UnixDatagram {
     /// Outside a weft runtime.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
-        let addr = super::socket_addr(path)?;
-        let socket = mio::net::UnixDatagram::bind_addr(&addr)
-            .map_err(|e| super::path_error(e, "bind", path))?;
+        let socket =
+            mio::net::UnixDatagram::bind(path).map_err(|e| super::path_error(e, "bind", path))?;
         Self::from_mio(socket)
     }
 
@@ -121,7 +120,6 @@ impl UnixDatagram {
     /// from it only.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         let path = path.as_ref();
-        super::socket_addr(path)?; // the clear error for a path that is too long
         self.io
             .get_ref()
             .connect(path)

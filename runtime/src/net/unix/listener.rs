@@ -57,9 +57,8 @@ impl UnixListener {
     /// Outside a weft runtime.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
-        let addr = super::socket_addr(path)?;
-        let listener = mio::net::UnixListener::bind_addr(&addr)
-            .map_err(|e| super::path_error(e, "bind", path))?;
+        let listener =
+            mio::net::UnixListener::bind(path).map_err(|e| super::path_error(e, "bind", path))?;
         Ok(UnixListener {
             io: IoSource::new(listener)?,
         })

@@ -34,7 +34,6 @@ mod listener;
 mod stream;
 
 use std::io;
-use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 pub use datagram::UnixDatagram;
@@ -55,33 +54,24 @@ const SUN_PATH_LEN: usize = if cfg!(any(
     104
 };
 
-/// The socket address of `path`; a path too long for the OS's socket
-/// address gives an error that names it and the limit.
-pub(crate) fn socket_addr(path: &Path) -> io::Result<SocketAddr> {
-    SocketAddr::from_pathname(path).map_err(|e| {
-        let len = path.as_os_str().len();
-        if e.kind() == io::ErrorKind::InvalidInput && len >= SUN_PATH_LEN {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "Unix socket path {} is {len} bytes long; this OS allows at most {} \
-                     (the size of sockaddr_un.sun_path, less the terminating NUL): \
-                     use a shorter path, or a relative one from a nearby directory",
-                    path.display(),
-                    SUN_PATH_LEN - 1
-                ),
-            )
-        } else {
-            io::Error::new(
-                e.kind(),
-                format!("Unix socket path {}: {e}", path.display()),
-            )
-        }
-    })
-}
-
-/// An OS error about `path`, with the path in its message and its kind
-/// kept (`AddrInUse`, `NotFound`, `ConnectionRefused`, `PermissionDenied`).
+/// An error about `path`, with the path in its message and the OS error's
+/// kind kept (`AddrInUse`, `NotFound`, `ConnectionRefused`,
+/// `PermissionDenied`). A path too long for the OS's socket address gets a
+/// message that says so and gives the limit (std's own says only "path
+/// must be shorter than SUN_LEN").
 pub(crate) fn path_error(e: io::Error, action: &str, path: &Path) -> io::Error {
+    let len = path.as_os_str().len();
+    if e.kind() == io::ErrorKind::InvalidInput && len >= SUN_PATH_LEN {
+        return io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "cannot {action} Unix socket path {}: it is {len} bytes long, and this OS \
+                 allows at most {} (the size of sockaddr_un.sun_path, less the terminating \
+                 NUL); use a shorter path, or a relative one from a nearby directory",
+                path.display(),
+                SUN_PATH_LEN - 1
+            ),
+        );
+    }
     io::Error::new(e.kind(), format!("cannot {action} {}: {e}", path.display()))
 }

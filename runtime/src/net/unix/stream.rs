@@ -106,9 +106,8 @@ impl UnixStream {
     /// Outside a weft runtime.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
-        let addr = super::socket_addr(path)?;
         let connected = async {
-            let stream = Self::from_mio(mio::net::UnixStream::connect_addr(&addr)?)?;
+            let stream = Self::from_mio(mio::net::UnixStream::connect(path)?)?;
             poll_fn(|cx| ops::poll_connected(&stream.io, cx)).await?;
             Ok(stream)
         };
