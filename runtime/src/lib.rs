@@ -55,8 +55,8 @@
 //!  │ api/          run, Builder, Runtime, Handle, spawn, spawn_blocking,       │  what users
 //!  │               JoinHandle                                                  │  call
 //!  ├───────────────────────────────────────────────────────────────────────────┤
-//!  │ net/          TCP sockets          signal       ctrl_c, named signals     │  I/O and
-//!  │ time/         now, sleep, timeout, interval                               │  time API
+//!  │ net/          TCP, UDP, Unix sockets           signal   ctrl_c, signals   │  I/O and
+//!  │ io/           AsyncFd: any fd        time/    now, sleep, timeout, ...    │  time API
 //!  ├───────────────────────────────────────────────────────────────────────────┤
 //!  │ scheduler/    the event loop (Core), which runtime is current, metrics    │
 //!  ├───────────────────────────────────────────────────────────────────────────┤
@@ -88,8 +88,10 @@ mod api;
 pub mod combinators;
 mod driver;
 mod executor;
+pub mod io;
 pub mod net;
 mod scheduler;
+#[cfg(unix)]
 pub mod signal;
 pub mod streams;
 pub mod time;
@@ -111,7 +113,7 @@ pub use executor::panic_message::panic_message;
 pub use executor::task_ref::TaskId;
 #[doc(hidden)]
 pub use executor::{remote, wake_flags};
-pub use net::{TcpListener, TcpStream};
+pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use scheduler::metrics::{RuntimeMetrics, TaskSnapshot, TaskState};
 pub use streams::{open_connection, start_server, Server, StreamReader, StreamWriter};
 pub use time::{

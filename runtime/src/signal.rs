@@ -1,5 +1,7 @@
 //! Unix signals as futures, for graceful shutdown (asyncio's
-//! `loop.add_signal_handler`).
+//! `loop.add_signal_handler`). Unix only: the module, [`ctrl_c`]
+//! included, is not compiled for other targets (Windows' console events
+//! are a different mechanism, which weft does not wrap).
 //!
 //! A signal handler may do almost nothing safely, so the handler (installed
 //! by the `signal-hook` crate, which gets the async-signal-safety details

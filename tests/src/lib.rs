@@ -4,7 +4,8 @@
 //! counts its wake-ups, a way to poll a future exactly once, which is how
 //! the tests cancel a future "after its first poll" or "after its wake-up
 //! but before its next poll", a flag that proves a future's destructors
-//! ran, and a runtime on a paused clock.
+//! ran, a runtime on a paused clock, a runtime with a time limit for
+//! networked tests, and a temporary directory for Unix socket paths.
 //!
 //! It depends on the runtime and the primitives only, so that the crates
 //! above them can use it in their tests without a dependency cycle.
@@ -22,11 +23,13 @@
 
 use std::cell::Cell;
 use std::future::{pending, Future};
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 /// A waker that counts how often it was woken, so a test can tell "this
 /// waiter was woken" from "this waiter was left asleep" without timing.
@@ -123,3 +126,72 @@ pub fn pending_with_flag(flag: &Rc<Cell<bool>>) -> impl Future<Output = ()> {
 }
 
 pub use weft_runtime::panic_message;
+
+/// Runs `test` on a fresh runtime and fails it if it takes over a minute,
+/// so that a lost wake-up fails a networked test instead of hanging it.
+///
+/// ```
+/// assert_eq!(weft_tests::run_bounded(async { 1 + 1 }), 2);
+/// ```
+pub fn run_bounded<F: Future>(test: F) -> F::Output {
+    weft_runtime::run(async {
+        weft_runtime::timeout(Duration::from_secs(60), test)
+            .await
+            .expect("the test did not finish within 60 s: a lost wake-up or a starved task")
+    })
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped: a home for Unix socket files. Its path
+/// is short, since a socket path must fit in about 100 bytes.
+///
+/// ```
+/// let dir = weft_tests::TempDir::new();
+/// let socket = dir.join("a.sock");
+/// assert!(socket.starts_with(dir.path()));
+/// let kept = dir.path().to_path_buf();
+/// drop(dir);
+/// assert!(!kept.exists());
+/// ```
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates the directory.
+    ///
+    /// # Panics
+    ///
+    /// If it cannot be created.
+    pub fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("weft-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("cannot create a temporary directory");
+        Self { path }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A path inside the directory.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Default for TempDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a leftover directory in /tmp harms nothing.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

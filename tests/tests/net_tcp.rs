@@ -5,7 +5,6 @@
 //! Every test runs under a generous `timeout`, so a lost wake-up fails the
 //! test instead of hanging it; no test depends on timing for its result.
 
-use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,15 +14,7 @@ use std::time::Duration;
 use weft_primitives::Event;
 use weft_runtime::net::{TcpListener, TcpStream};
 use weft_runtime::{spawn, spawn_blocking, Handle};
-
-/// Runs `test` on a fresh runtime and fails it if it takes over a minute.
-fn run_bounded<F: Future>(test: F) -> F::Output {
-    weft_runtime::run(async {
-        weft_runtime::timeout(Duration::from_secs(60), test)
-            .await
-            .expect("the test did not finish within 60 s: a lost wake-up or a starved task")
-    })
-}
+use weft_tests::run_bounded;
 
 /// A listener on a free port of 127.0.0.1, and its address.
 async fn listen() -> (TcpListener, SocketAddr) {

@@ -1,5 +1,5 @@
-//! `futures-io`'s [`AsyncRead`] and [`AsyncWrite`] for weft's TCP types
-//! (cargo feature `io-compat`), so that code written against those traits
+//! `futures-io`'s [`AsyncRead`] and [`AsyncWrite`] for weft's byte streams,
+//! TCP and Unix, and their halves (cargo feature `io-compat`), so that code written against those traits
 //! (codecs, `futures::io::copy`, TLS wrappers) runs on weft's sockets.
 //!
 //! The traits' poll methods map one to one onto the sockets' own: weft's
@@ -29,14 +29,17 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::ops;
+use super::ops::{self, ByteStream};
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::stream::TcpStream;
+#[cfg(unix)]
+use super::unix::UnixStream;
 
-/// `AsyncRead` for a type whose `io` field derefs to the registered socket.
+/// `AsyncRead` for a type whose `io` field derefs to the registered socket;
+/// each type comes with its generic parameters in brackets.
 macro_rules! impl_async_read {
-    ($($ty:ty),*) => {$(
-        impl AsyncRead for $ty {
+    ($([$($generics:tt)*] $ty:ty),*) => {$(
+        impl<$($generics)*> AsyncRead for $ty {
             fn poll_read(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -48,10 +51,11 @@ macro_rules! impl_async_read {
     )*};
 }
 
-/// `AsyncWrite` for a type whose `io` field derefs to the registered socket.
+/// `AsyncWrite` for a type whose `io` field derefs to the registered
+/// socket; each type comes with its generic parameters in brackets.
 macro_rules! impl_async_write {
-    ($($ty:ty),*) => {$(
-        impl AsyncWrite for $ty {
+    ($([$($generics:tt)*] $ty:ty),*) => {$(
+        impl<$($generics)*> AsyncWrite for $ty {
             fn poll_write(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -66,14 +70,26 @@ macro_rules! impl_async_write {
             }
 
             fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.io.get_ref().shutdown(Shutdown::Write))
+                Poll::Ready(ByteStream::shutdown(self.io.get_ref(), Shutdown::Write))
             }
         }
     )*};
 }
 
-impl_async_read!(TcpStream, OwnedReadHalf, ReadHalf<'_>);
-impl_async_write!(TcpStream, OwnedWriteHalf, WriteHalf<'_>);
+impl_async_read!(
+    [] TcpStream,
+    [S: ByteStream] OwnedReadHalf<S>,
+    ['a, S: ByteStream] ReadHalf<'a, S>
+);
+impl_async_write!(
+    [] TcpStream,
+    [S: ByteStream] OwnedWriteHalf<S>,
+    ['a, S: ByteStream] WriteHalf<'a, S>
+);
+#[cfg(unix)]
+impl_async_read!([] UnixStream);
+#[cfg(unix)]
+impl_async_write!([] UnixStream);
 
 #[cfg(test)]
 mod tests {
@@ -113,6 +129,30 @@ mod tests {
             assert_eq!(got, expected);
             sender.await.unwrap();
             echo.await.unwrap();
+        });
+    }
+
+    /// A Unix stream and its owned halves work through the same traits.
+    #[cfg(unix)]
+    #[test]
+    fn unix_streams_through_the_traits() {
+        use crate::net::unix::UnixStream;
+
+        crate::run(async {
+            let (a, mut b) = UnixStream::pair().unwrap();
+            let (mut from_b, mut to_b) = a.into_split();
+            AsyncWriteExt::write_all(&mut b, b"unix via futures-io")
+                .await
+                .unwrap();
+            b.close().await.unwrap();
+            let mut got = String::new();
+            from_b.read_to_string(&mut got).await.unwrap();
+            assert_eq!(got, "unix via futures-io");
+            AsyncWriteExt::write_all(&mut to_b, b"back").await.unwrap();
+            to_b.close().await.unwrap();
+            let mut back = Vec::new();
+            AsyncReadExt::read_to_end(&mut b, &mut back).await.unwrap();
+            assert_eq!(back, b"back");
         });
     }
 }

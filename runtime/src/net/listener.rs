@@ -10,10 +10,13 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use super::ops;
+use super::addr::{self, ToSocketAddrs};
+use super::listen_options::ListenOptions;
+use super::ops::retry_interrupted;
+use super::raw_access::{self, impl_raw_access};
 use super::stream::TcpStream;
 use crate::driver::io_source::IoSource;
 use crate::driver::reactor::Direction;
@@ -44,9 +47,10 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (port 0 picks a free port) and starts listening,
     /// trying each address it resolves to in turn; the error is the last
-    /// address's. On Unix `SO_REUSEADDR` is set, so a restarted server can
-    /// bind its port at once. See the [module docs](super) on how host names
-    /// are resolved.
+    /// address's, and names it. The socket gets the default
+    /// [`ListenOptions`]: a backlog of 1024 and, on Unix, `SO_REUSEADDR`, so
+    /// a restarted server can bind its port at once. A host name is
+    /// resolved off the runtime's thread (see [`ToSocketAddrs`]).
     ///
     /// ```
     /// weft_runtime::run(async {
@@ -54,6 +58,7 @@ impl TcpListener {
     ///     let addr = taken.local_addr().unwrap();
     ///     let err = weft_runtime::net::TcpListener::bind(addr).await.unwrap_err();
     ///     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
+    ///     assert!(err.to_string().contains(&addr.to_string()));
     /// });
     /// ```
     ///
@@ -61,12 +66,33 @@ impl TcpListener {
     ///
     /// Outside a weft runtime.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        Self::bind_with(addr, &ListenOptions::default()).await
+    }
+
+    /// [`bind`](TcpListener::bind) with the socket set up by `options`
+    /// first: backlog, `SO_REUSEADDR`, `SO_REUSEPORT`, buffer sizes.
+    ///
+    /// ```
+    /// use weft_runtime::net::{ListenOptions, TcpListener};
+    ///
+    /// weft_runtime::run(async {
+    ///     let options = ListenOptions::new().backlog(16);
+    ///     let listener = TcpListener::bind_with(("127.0.0.1", 0), &options).await.unwrap();
+    ///     assert!(listener.local_addr().unwrap().ip().is_loopback());
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a weft runtime.
+    pub async fn bind_with(
+        addr: impl ToSocketAddrs,
+        options: &ListenOptions,
+    ) -> io::Result<TcpListener> {
         let mut last_error = None;
-        for addr in ops::resolve(addr)? {
-            match mio::net::TcpListener::bind(addr)
-                .and_then(|listener| IoSource::new(listener, context::reactor()))
-            {
-                Ok(io) => return Ok(TcpListener { io }),
+        for addr in addr::resolve(addr).await? {
+            match options.listen(addr).and_then(Self::from_std) {
+                Ok(listener) => return Ok(listener),
                 Err(e) => last_error = Some(e),
             }
         }
@@ -114,11 +140,8 @@ impl TcpListener {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let accepted = self.io.poll_io(cx, Direction::Read, |listener| loop {
-            match listener.accept() {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => return result,
-            }
+        let accepted = self.io.poll_io(cx, Direction::Read, |listener| {
+            retry_interrupted(|| listener.accept())
         });
         accepted.map(|result| {
             let (stream, peer) = result?;
@@ -131,4 +154,32 @@ impl TcpListener {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
+
+    /// Takes the listener out of the runtime as a standard-library one
+    /// (still in non-blocking mode; see [`net`](super)'s notes on raw
+    /// access).
+    ///
+    /// ```
+    /// weft_runtime::run(async {
+    ///     let listener = weft_runtime::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let std_listener = listener.into_std().unwrap();
+    ///     assert_eq!(std_listener.local_addr().unwrap(), addr);
+    /// });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        raw_access::into_std(self.io)
+    }
+
+    /// Sets `IP_TTL`, which accepted connections inherit.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` option.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
 }
+
+impl_raw_access!(TcpListener);

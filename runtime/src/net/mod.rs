@@ -1,5 +1,7 @@
-//! TCP sockets on weft's reactor: [`TcpListener`], [`TcpStream`], and the
-//! halves a stream splits into.
+//! Sockets on weft's reactor: TCP ([`TcpListener`], [`TcpStream`], and the
+//! halves a stream splits into), UDP ([`UdpSocket`]), Unix sockets
+//! ([`unix`], on Unix), their options, and name resolution off the
+//! runtime's thread ([`lookup_host`]).
 //!
 //! Every socket is non-blocking and registered once with the runtime's
 //! reactor, edge-triggered, for both directions. An operation follows one
@@ -43,11 +45,17 @@
 //! how much was transferred.
 //!
 //! **Addresses.** `bind` and `connect` take anything that is
-//! [`ToSocketAddrs`](std::net::ToSocketAddrs). A `SocketAddr` or an IP
-//! literal such as `"127.0.0.1:8080"` is parsed at once; a host name is
-//! resolved by the OS resolver, which blocks the thread while it works, so
-//! resolve names beforehand (for instance with
-//! [`spawn_blocking`](crate::spawn_blocking)) in latency-sensitive code.
+//! [`ToSocketAddrs`]. A `SocketAddr` or an IP literal such as
+//! `"127.0.0.1:8080"` is parsed at once; a host name is resolved by the OS
+//! resolver on the blocking pool ([`lookup_host`]), so a slow DNS server
+//! never stalls the other tasks.
+//!
+//! **Options and raw access.** [`ListenOptions`] sets a listener up before
+//! it binds (backlog, `SO_REUSEADDR`, `SO_REUSEPORT`, buffer sizes); a
+//! [`TcpStream`] has keepalive, linger, TTL and buffer-size setters. Every
+//! socket type converts from and into its standard-library twin
+//! (`from_std`, `into_std`) and lends its OS handle (`AsRawFd`/`AsFd` on
+//! Unix, `AsRawSocket`/`AsSocket` on Windows).
 //!
 //! With the cargo feature `io-compat`, the streams and their halves
 //! implement `futures-io`'s `AsyncRead` and `AsyncWrite`.
@@ -74,13 +82,24 @@
 //! });
 //! ```
 
+mod addr;
+mod datagram;
 #[cfg(feature = "io-compat")]
 mod io_compat;
+mod listen_options;
 mod listener;
 mod ops;
+mod raw_access;
 mod split;
 mod stream;
+mod tcp_options;
+mod udp;
+#[cfg(unix)]
+pub mod unix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
+pub use listen_options::ListenOptions;
 pub use listener::TcpListener;
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-pub use stream::TcpStream;
+pub(crate) use ops::retry_interrupted;
+pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, WriteHalf};
+pub use udp::UdpSocket;

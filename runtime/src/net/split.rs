@@ -1,12 +1,13 @@
-//! The halves of a split [`TcpStream`](super::TcpStream): one reads, the
-//! other writes, and they can wait at the same time.
+//! The halves of a split byte stream ([`TcpStream`](super::TcpStream), or
+//! a [`UnixStream`](super::unix::UnixStream) on Unix): one reads, the other
+//! writes, and they can wait at the same time.
 //!
 //! The reactor keeps one waker per direction, so a read half and a write
 //! half of one socket never overwrite each other's waker:
 //!
 //! ```text
 //!                    ┌── OwnedReadHalf  ── waits on READ  ── task A
-//!   Rc<Socket> ──────┤
+//!   Rc<IoSource> ────┤
 //!   (one reactor     └── OwnedWriteHalf ── waits on WRITE ── task B
 //!    registration)
 //! ```
@@ -16,80 +17,54 @@
 //! its reactor slot freed when the last half is dropped. Dropping an
 //! [`OwnedWriteHalf`] also shuts the writing side down, so the peer reads end
 //! of stream even while the read half lives on (tokio does the same).
-//! Borrowed halves ([`ReadHalf`], [`WriteHalf`]) come from
-//! [`TcpStream::split`](super::TcpStream::split) and do nothing on drop.
+//! Borrowed halves ([`ReadHalf`], [`WriteHalf`]) come from `split` and do
+//! nothing on drop.
+//!
+//! The halves are written once, generic over the mio socket `S`; the public
+//! names are aliases: `net::OwnedReadHalf` is the TCP one,
+//! `net::unix::OwnedReadHalf` the Unix one, and so on.
 
 use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
 
-use super::ops::{self, Socket};
+use super::ops::{self, ByteStream};
+use crate::driver::io_source::IoSource;
 
-/// The reading half of a [`TcpStream`](super::TcpStream), from
-/// [`into_split`](super::TcpStream::into_split); it can move to another task.
-///
-/// ```
-/// use weft_runtime::net::{TcpListener, TcpStream};
-///
-/// weft_runtime::run(async {
-///     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-///     let (server, _) = listener.accept().await.unwrap();
-///     let (mut reader, _writer) = server.into_split();
-///     let reading = weft_runtime::spawn(async move {
-///         let mut buf = [0; 2];
-///         reader.read_exact(&mut buf).await.unwrap();
-///         buf
-///     });
-///     client.write_all(b"hi").await.unwrap();
-///     assert_eq!(&reading.await.unwrap(), b"hi");
-/// });
-/// ```
+/// The reading half of a split stream, from `into_split`; it can move to
+/// another task. See the aliases [`net::OwnedReadHalf`](super::OwnedReadHalf)
+/// and `net::unix::OwnedReadHalf`.
 #[derive(Debug)]
-pub struct OwnedReadHalf {
-    pub(super) io: Rc<Socket>,
+pub struct OwnedReadHalf<S: ByteStream> {
+    pub(super) io: Rc<IoSource<S>>,
 }
 
-impl OwnedReadHalf {
-    pub(super) fn new(io: Rc<Socket>) -> Self {
+impl<S: ByteStream> OwnedReadHalf<S> {
+    pub(super) fn new(io: Rc<IoSource<S>>) -> Self {
         Self { io }
     }
 
     ops::read_methods!();
-    ops::addr_methods!();
+    ops::addr_methods!(S::Addr);
 }
 
-/// The writing half of a [`TcpStream`](super::TcpStream), from
-/// [`into_split`](super::TcpStream::into_split); it can move to another task.
-/// Dropping it shuts down the writing side (the peer reads end of stream).
-///
-/// ```
-/// use weft_runtime::net::{TcpListener, TcpStream};
-///
-/// weft_runtime::run(async {
-///     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
-///     let (mut server, _) = listener.accept().await.unwrap();
-///     let (_reader, mut writer) = client.into_split();
-///     writer.write_all(b"bye").await.unwrap();
-///     drop(writer);
-///     let mut buf = [0; 8];
-///     assert_eq!(server.read(&mut buf).await.unwrap(), 3);
-///     assert_eq!(server.read(&mut buf).await.unwrap(), 0); // end of stream
-/// });
-/// ```
+/// The writing half of a split stream, from `into_split`; it can move to
+/// another task. Dropping it shuts down the writing side (the peer reads
+/// end of stream). See the aliases
+/// [`net::OwnedWriteHalf`](super::OwnedWriteHalf) and
+/// `net::unix::OwnedWriteHalf`.
 #[derive(Debug)]
-pub struct OwnedWriteHalf {
-    pub(super) io: Rc<Socket>,
+pub struct OwnedWriteHalf<S: ByteStream> {
+    pub(super) io: Rc<IoSource<S>>,
 }
 
-impl OwnedWriteHalf {
-    pub(super) fn new(io: Rc<Socket>) -> Self {
+impl<S: ByteStream> OwnedWriteHalf<S> {
+    pub(super) fn new(io: Rc<IoSource<S>>) -> Self {
         Self { io }
     }
 
     ops::write_methods!();
-    ops::addr_methods!();
+    ops::addr_methods!(S::Addr);
 
     /// Shuts down the writing side now: the peer reads end of stream after
     /// the bytes already sent. The read half is unaffected.
@@ -98,7 +73,7 @@ impl OwnedWriteHalf {
     }
 }
 
-impl Drop for OwnedWriteHalf {
+impl<S: ByteStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         // Fails only if the connection is already gone (reset, or shut
         // down before): then there is nothing left to tell the peer.
@@ -106,36 +81,36 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-/// The reading half of a borrowed split, from
-/// [`TcpStream::split`](super::TcpStream::split).
+/// The reading half of a borrowed split, from `split`. See the aliases
+/// [`net::ReadHalf`](super::ReadHalf) and `net::unix::ReadHalf`.
 #[derive(Debug)]
-pub struct ReadHalf<'a> {
-    pub(super) io: &'a Socket,
+pub struct ReadHalf<'a, S: ByteStream> {
+    pub(super) io: &'a IoSource<S>,
 }
 
-impl<'a> ReadHalf<'a> {
-    pub(super) fn new(io: &'a Socket) -> Self {
+impl<'a, S: ByteStream> ReadHalf<'a, S> {
+    pub(super) fn new(io: &'a IoSource<S>) -> Self {
         Self { io }
     }
 
     ops::read_methods!();
-    ops::addr_methods!();
+    ops::addr_methods!(S::Addr);
 }
 
-/// The writing half of a borrowed split, from
-/// [`TcpStream::split`](super::TcpStream::split).
+/// The writing half of a borrowed split, from `split`. See the aliases
+/// [`net::WriteHalf`](super::WriteHalf) and `net::unix::WriteHalf`.
 #[derive(Debug)]
-pub struct WriteHalf<'a> {
-    pub(super) io: &'a Socket,
+pub struct WriteHalf<'a, S: ByteStream> {
+    pub(super) io: &'a IoSource<S>,
 }
 
-impl<'a> WriteHalf<'a> {
-    pub(super) fn new(io: &'a Socket) -> Self {
+impl<'a, S: ByteStream> WriteHalf<'a, S> {
+    pub(super) fn new(io: &'a IoSource<S>) -> Self {
         Self { io }
     }
 
     ops::write_methods!();
-    ops::addr_methods!();
+    ops::addr_methods!(S::Addr);
 
     /// Shuts down the writing side: the peer reads end of stream after the
     /// bytes already sent.

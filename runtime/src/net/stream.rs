@@ -14,15 +14,69 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
-use super::ops::{self, Socket};
-use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::addr::{self, ToSocketAddrs};
+use super::ops;
+use super::raw_access::{self, impl_raw_access};
+use super::split;
 use crate::driver::io_source::IoSource;
-use crate::driver::reactor::Direction;
 use crate::scheduler::context;
+
+/// A connected TCP socket registered with the current runtime.
+pub(super) type Socket = IoSource<mio::net::TcpStream>;
+
+/// The reading half of a [`TcpStream`](super::TcpStream), from
+/// [`into_split`](super::TcpStream::into_split); it can move to another task.
+///
+/// ```
+/// use weft_runtime::net::{TcpListener, TcpStream};
+///
+/// weft_runtime::run(async {
+///     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (server, _) = listener.accept().await.unwrap();
+///     let (mut reader, _writer) = server.into_split();
+///     let reading = weft_runtime::spawn(async move {
+///         let mut buf = [0; 2];
+///         reader.read_exact(&mut buf).await.unwrap();
+///         buf
+///     });
+///     client.write_all(b"hi").await.unwrap();
+///     assert_eq!(&reading.await.unwrap(), b"hi");
+/// });
+/// ```
+pub type OwnedReadHalf = split::OwnedReadHalf<mio::net::TcpStream>;
+
+/// The writing half of a [`TcpStream`](super::TcpStream), from
+/// [`into_split`](super::TcpStream::into_split); it can move to another task.
+/// Dropping it shuts down the writing side (the peer reads end of stream).
+///
+/// ```
+/// use weft_runtime::net::{TcpListener, TcpStream};
+///
+/// weft_runtime::run(async {
+///     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+///     let (mut server, _) = listener.accept().await.unwrap();
+///     let (_reader, mut writer) = client.into_split();
+///     writer.write_all(b"bye").await.unwrap();
+///     drop(writer);
+///     let mut buf = [0; 8];
+///     assert_eq!(server.read(&mut buf).await.unwrap(), 3);
+///     assert_eq!(server.read(&mut buf).await.unwrap(), 0); // end of stream
+/// });
+/// ```
+pub type OwnedWriteHalf = split::OwnedWriteHalf<mio::net::TcpStream>;
+
+/// The reading half of a borrowed split, from
+/// [`TcpStream::split`](super::TcpStream::split).
+pub type ReadHalf<'a> = split::ReadHalf<'a, mio::net::TcpStream>;
+
+/// The writing half of a borrowed split, from
+/// [`TcpStream::split`](super::TcpStream::split).
+pub type WriteHalf<'a> = split::WriteHalf<'a, mio::net::TcpStream>;
 
 /// A TCP connection registered with the current weft runtime.
 ///
@@ -59,8 +113,8 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Opens a connection to `addr`, trying each address it resolves to in
-    /// turn; the error is the last address's. See the [module
-    /// docs](super) on how host names are resolved.
+    /// turn; the error is the last address's. A host name is resolved off
+    /// the runtime's thread (see [`ToSocketAddrs`]).
     ///
     /// Dropping the future before it completes closes the half-open socket.
     ///
@@ -78,7 +132,7 @@ impl TcpStream {
     /// Outside a weft runtime.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_error = None;
-        for addr in ops::resolve(addr)? {
+        for addr in addr::resolve(addr).await? {
             match Self::connect_one(addr).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last_error = Some(e),
@@ -89,32 +143,8 @@ impl TcpStream {
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
         let stream = Self::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        poll_fn(|cx| stream.poll_connected(cx)).await?;
+        poll_fn(|cx| ops::poll_connected(&stream.io, cx)).await?;
         Ok(stream)
-    }
-
-    /// Ready once the handshake started by `connect` ended, with its outcome.
-    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.io.poll_ready(cx, Direction::Write).is_pending() {
-            return Poll::Pending;
-        }
-        if let Some(e) = self.io.get_ref().take_error()? {
-            return Poll::Ready(Err(e));
-        }
-        match self.io.get_ref().peer_addr() {
-            Ok(_) => Poll::Ready(Ok(())),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                // A writable edge before the handshake ended: wait for the
-                // next one. Readiness that survives the clear is a closed or
-                // failed socket, and then "not connected" is the answer.
-                self.io.clear_ready(Direction::Write);
-                match self.io.poll_ready(cx, Direction::Write) {
-                    Poll::Ready(()) => Poll::Ready(Err(e)),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
-            Err(e) => Poll::Ready(Err(e)),
-        }
     }
 
     /// Registers an already connected standard-library stream with the
@@ -143,9 +173,33 @@ impl TcpStream {
         })
     }
 
+    /// Takes the stream out of the runtime as a standard-library one
+    /// (still in non-blocking mode; see [`net`](super)'s notes on raw
+    /// access).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use weft_runtime::net::{TcpListener, TcpStream};
+    ///
+    /// weft_runtime::run(async {
+    ///     let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     let (mut server, _) = listener.accept().await.unwrap();
+    ///     let mut client = client.into_std().unwrap();
+    ///     client.set_nonblocking(false).unwrap();
+    ///     client.write_all(b"plain std").unwrap();
+    ///     let mut buf = [0; 9];
+    ///     server.read_exact(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf, b"plain std");
+    /// });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        raw_access::into_std(self.io)
+    }
+
     ops::read_methods!();
     ops::write_methods!();
-    ops::addr_methods!();
+    ops::addr_methods!(SocketAddr);
 
     /// Shuts down the reading side, the writing side or both. After
     /// `Shutdown::Write` the peer reads end of stream once it has read
@@ -192,7 +246,10 @@ impl TcpStream {
     /// });
     /// ```
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        (ReadHalf::new(&self.io), WriteHalf::new(&self.io))
+        (
+            split::ReadHalf::new(&self.io),
+            split::WriteHalf::new(&self.io),
+        )
     }
 
     /// Splits the stream into owned halves that two tasks can use at once:
@@ -226,6 +283,11 @@ impl TcpStream {
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let io = Rc::new(self.io);
-        (OwnedReadHalf::new(io.clone()), OwnedWriteHalf::new(io))
+        (
+            split::OwnedReadHalf::new(io.clone()),
+            split::OwnedWriteHalf::new(io),
+        )
     }
 }
+
+impl_raw_access!(TcpStream);

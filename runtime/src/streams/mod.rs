@@ -1,5 +1,6 @@
-//! asyncio's streams on weft's TCP sockets: [`open_connection`],
-//! [`start_server`], [`StreamReader`] and [`StreamWriter`].
+//! asyncio's streams on weft's TCP and Unix sockets: [`open_connection`],
+//! [`start_server`], their Unix twins [`open_unix_connection`] and
+//! [`start_unix_server`], [`StreamReader`] and [`StreamWriter`].
 //!
 //! A connection is split into a reader and a writer that two tasks can use
 //! at once. The reader buffers incoming bytes and reads lines, exact counts
@@ -7,7 +8,7 @@
 //! the background and applies back-pressure through `drain`:
 //!
 //! ```text
-//!            ┌──────────── one TCP connection (one reactor registration) ───────────┐
+//!            ┌──────── one TCP or Unix connection (one reactor registration) ───────┐
 //!   peer ───▶│ OwnedReadHalf  ─▶ StreamReader: buffer, limit ─▶ readline / readuntil │
 //!   peer ◀───│ OwnedWriteHalf ◀─ StreamWriter: queue, water marks ◀─ write + drain   │
 //!            └──────────────────────────────────────────────────────────────────────┘
@@ -17,6 +18,8 @@
 //! |----------------------------------------------|--------------------------------------------------|
 //! | `await open_connection(host, port)`          | [`open_connection`]`(addr).await?`               |
 //! | `await start_server(cb, host, port)`         | [`start_server`]`(handler, addr).await?`         |
+//! | `await open_unix_connection(path)`           | [`open_unix_connection`]`(path).await?`          |
+//! | `await start_unix_server(cb, path)`          | [`start_unix_server`]`(handler, path).await?`    |
 //! | `server.serve_forever()` / `close()` / `wait_closed()` | [`Server::serve_forever`], [`Server::close`], [`Server::wait_closed`] |
 //! | `reader.read(n)` / `read(-1)`                | [`StreamReader::read`] / [`StreamReader::read_to_end`] |
 //! | `reader.readline()` / `readuntil(sep)`       | [`StreamReader::readline`] / [`StreamReader::readuntil`] |
@@ -45,8 +48,12 @@
 //! * Cancellation is drop: every future here can be dropped at any await
 //!   point without losing a byte.
 //!
-//! As in asyncio, connections made by [`open_connection`] and
-//! [`start_server`] have `TCP_NODELAY` set (Nagle's algorithm off).
+//! As in asyncio, TCP connections made by [`open_connection`] and
+//! [`start_server`] have `TCP_NODELAY` set (Nagle's algorithm off). A
+//! reader and a writer are the same types over TCP and over a Unix socket
+//! (see `transport.rs`), so one handler can serve both kinds of server;
+//! only the addresses differ ([`StreamWriter::peer_addr`] for TCP,
+//! [`StreamWriter::unix_peer_addr`] for Unix).
 //!
 //! ```
 //! use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
@@ -83,16 +90,21 @@
 //! ```
 
 mod buffer;
-mod connection;
+mod connect;
 mod error;
 mod lines;
 mod reader;
 mod server;
+mod transport;
 mod writer;
 
-pub use connection::open_connection;
+pub use connect::open_connection;
+#[cfg(unix)]
+pub use connect::open_unix_connection;
 pub use error::{IncompleteReadError, LimitOverrunError, ReadError};
 pub use lines::Lines;
 pub use reader::{StreamReader, DEFAULT_LIMIT};
-pub use server::{start_server, Server, ACCEPT_RETRY_DELAY};
+#[cfg(unix)]
+pub use server::start_unix_server;
+pub use server::{start_server, Accept, Server, ACCEPT_RETRY_DELAY};
 pub use writer::{StreamWriter, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER};

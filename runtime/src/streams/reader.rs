@@ -1,5 +1,5 @@
 //! [`StreamReader`]: asyncio's `StreamReader` over the read half of a TCP
-//! connection.
+//! or Unix stream connection.
 //!
 //! The reader owns a buffer. Every method first looks at what is buffered
 //! and reads from the socket only when that is not enough, into the
@@ -45,6 +45,7 @@ use std::task::{ready, Context, Poll};
 
 use super::buffer::ByteBuf;
 use super::error::{copy_error, IncompleteReadError, LimitOverrunError, ReadError};
+use super::transport::ReadSide;
 use crate::net::OwnedReadHalf;
 
 /// The default limit for separator searches: 64 KiB, as in asyncio.
@@ -89,7 +90,7 @@ const FILL_MAX: usize = 64 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct StreamReader {
-    half: OwnedReadHalf,
+    half: ReadSide,
     buf: ByteBuf,
     eof: bool,
     /// The first error the socket reported; every later read returns it.
@@ -98,8 +99,20 @@ pub struct StreamReader {
 }
 
 impl StreamReader {
-    /// A reader over `half`, with the default limit ([`DEFAULT_LIMIT`]).
+    /// A reader over the read half of a TCP stream, with the default limit
+    /// ([`DEFAULT_LIMIT`]).
     pub fn new(half: OwnedReadHalf) -> Self {
+        Self::on(ReadSide::Tcp(half))
+    }
+
+    /// A reader over the read half of a Unix stream, with the default
+    /// limit ([`DEFAULT_LIMIT`]).
+    #[cfg(unix)]
+    pub fn from_unix(half: crate::net::unix::OwnedReadHalf) -> Self {
+        Self::on(ReadSide::Unix(half))
+    }
+
+    fn on(half: ReadSide) -> Self {
         Self {
             half,
             buf: ByteBuf::new(),

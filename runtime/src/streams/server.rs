@@ -1,4 +1,5 @@
-//! [`start_server`] and [`Server`]: asyncio's stream server.
+//! [`start_server`], [`start_unix_server`] and [`Server`]: asyncio's
+//! stream server, over TCP or a Unix socket.
 //!
 //! An accept task takes connections off the listener and spawns one
 //! handler task per connection, handing it a reader and a writer. The
@@ -25,24 +26,32 @@
 //! about the process (out of file descriptors, out of memory) is reported on
 //! stderr and accepting pauses for [`ACCEPT_RETRY_DELAY`], so the loop does
 //! not spin while the shortage lasts (asyncio does the same).
+//!
+//! The server is written once, generic over its listener ([`Accept`]:
+//! a `TcpListener` or a `UnixListener`); the handlers get the same
+//! [`StreamReader`] and [`StreamWriter`] types from either.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use weft_primitives::Event;
 
-use super::connection::into_streams;
+use super::connect::tcp_streams;
+#[cfg(unix)]
+use super::connect::unix_streams;
 use super::reader::StreamReader;
 use super::writer::StreamWriter;
 use crate::api::join_handle::JoinHandle;
 use crate::api::spawn::spawn;
-use crate::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use crate::net::unix::UnixListener;
+use crate::net::{TcpListener, ToSocketAddrs};
 use crate::time::sleep;
 
 /// How long accepting pauses after an error such as running out of file
@@ -96,33 +105,133 @@ where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
-    let listener = TcpListener::bind(addr).await?;
-    let local_addr = listener.local_addr()?;
-    let shared = Rc::new(ServerShared {
-        listener: RefCell::new(Some(listener)),
-        accept_task: RefCell::new(None),
-        local_addr,
-        handlers: Cell::new(0),
-        closed: Event::new(),
-        finished: Event::new(),
-    });
-    let accept_task = spawn(accept_loop(shared.clone(), handler));
-    *shared.accept_task.borrow_mut() = Some(accept_task);
-    Ok(Server { shared })
+    Server::start(TcpListener::bind(addr).await?, handler)
 }
 
-/// A running stream server, from [`start_server`]. Dropping it closes it
-/// (the handlers still running carry on).
-pub struct Server {
-    shared: Rc<ServerShared>,
+/// Starts a server on a new Unix socket at `path` (asyncio's
+/// `start_unix_server`); otherwise as [`start_server`]. The socket file is
+/// created by the bind and stays after the server closes; a file already
+/// at `path` makes the bind fail with `AddrInUse`, naming the path.
+///
+/// ```
+/// use weft_runtime::streams::{open_unix_connection, start_unix_server, StreamReader, StreamWriter};
+///
+/// let dir = std::env::temp_dir().join(format!("weft-unix-server-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("upper.sock");
+/// weft_runtime::run(async {
+///     let server = start_unix_server(
+///         |mut reader: StreamReader, mut writer: StreamWriter| async move {
+///             let line = reader.readline().await.unwrap();
+///             writer.write(&line.to_ascii_uppercase()).unwrap();
+///         },
+///         &path,
+///     )
+///     .await
+///     .unwrap();
+///     assert_eq!(server.local_addr().as_pathname(), Some(path.as_path()));
+///     let (mut reader, mut writer) = open_unix_connection(&path).await.unwrap();
+///     writer.write(b"quiet\n").unwrap();
+///     assert_eq!(reader.readline().await.unwrap(), b"QUIET\n");
+///     server.close();
+///     server.wait_closed().await;
+/// });
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+#[cfg(unix)]
+pub async fn start_unix_server<H, F>(
+    handler: H,
+    path: impl AsRef<std::path::Path>,
+) -> io::Result<Server<UnixListener>>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future<Output = ()> + 'static,
+{
+    Server::start(UnixListener::bind(path)?, handler)
+}
+
+/// The listeners a [`Server`] accepts on: [`TcpListener`], and
+/// [`UnixListener`](crate::net::unix::UnixListener) on Unix. Name it to
+/// write code generic over both kinds of server:
+///
+/// ```
+/// use weft_runtime::streams::{start_server, Accept, Server, StreamReader, StreamWriter};
+///
+/// async fn stop<L: Accept>(server: Server<L>) {
+///     println!("stopping the server on {:?}", server.local_addr());
+///     server.close();
+///     server.wait_closed().await;
+/// }
+///
+/// weft_runtime::run(async {
+///     let handler = |_r: StreamReader, _w: StreamWriter| async {};
+///     stop(start_server(handler, "127.0.0.1:0").await.unwrap()).await;
+/// });
+/// ```
+pub trait Accept: Sized + 'static {
+    /// The listener's address type.
+    type Addr: Clone + fmt::Debug + 'static;
+
+    /// The address the listener is bound to.
+    fn listening_on(&self) -> io::Result<Self::Addr>;
+
+    /// The next connection, as a reader and a writer.
+    fn poll_accept_streams(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter)>>;
+}
+
+impl Accept for TcpListener {
+    type Addr = SocketAddr;
+
+    fn listening_on(&self) -> io::Result<SocketAddr> {
+        self.local_addr()
+    }
+
+    fn poll_accept_streams(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
+        self.poll_accept(cx)
+            .map_ok(|(stream, _peer)| tcp_streams(stream))
+    }
+}
+
+#[cfg(unix)]
+impl Accept for UnixListener {
+    type Addr = std::os::unix::net::SocketAddr;
+
+    fn listening_on(&self) -> io::Result<Self::Addr> {
+        self.local_addr()
+    }
+
+    fn poll_accept_streams(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
+        self.poll_accept(cx)
+            .map_ok(|(stream, _peer)| unix_streams(stream))
+    }
+}
+
+/// A running stream server, from [`start_server`] (`Server`, on a
+/// `TcpListener`) or [`start_unix_server`] (`Server<UnixListener>`).
+/// Dropping it closes it (the handlers still running carry on).
+pub struct Server<L: Accept = TcpListener> {
+    shared: Rc<ServerShared<L>>,
 }
 
 /// What the server handle, the accept task and the handler guards share.
-struct ServerShared {
+struct ServerShared<L: Accept> {
     /// `None` once closed.
-    listener: RefCell<Option<TcpListener>>,
+    listener: RefCell<Option<L>>,
     accept_task: RefCell<Option<JoinHandle<()>>>,
-    local_addr: SocketAddr,
+    local_addr: L::Addr,
     /// Handler tasks alive.
     handlers: Cell<usize>,
     /// Set by `close`.
@@ -131,11 +240,32 @@ struct ServerShared {
     finished: Event,
 }
 
-impl Server {
+impl<L: Accept> Server<L> {
+    /// Serves `listener`: spawns the accept task, which calls `handler`
+    /// for each connection.
+    fn start<H, F>(listener: L, handler: H) -> io::Result<Self>
+    where
+        H: Fn(StreamReader, StreamWriter) -> F + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        let local_addr = listener.listening_on()?;
+        let shared = Rc::new(ServerShared {
+            listener: RefCell::new(Some(listener)),
+            accept_task: RefCell::new(None),
+            local_addr,
+            handlers: Cell::new(0),
+            closed: Event::new(),
+            finished: Event::new(),
+        });
+        let accept_task = crate::spawn(accept_loop(shared.clone(), handler));
+        *shared.accept_task.borrow_mut() = Some(accept_task);
+        Ok(Server { shared })
+    }
+
     /// The address the server listens on (with the port the OS picked, if
     /// it was 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr
+    pub fn local_addr(&self) -> L::Addr {
+        self.shared.local_addr.clone()
     }
 
     /// Whether the server accepts connections (until [`close`](Server::close)).
@@ -151,8 +281,8 @@ impl Server {
     /// `select(server.serve_forever(), shutdown_signal)` stops accepting
     /// when the signal wins.
     pub async fn serve_forever(&self) {
-        struct CloseOnDrop<'a>(&'a Server);
-        impl Drop for CloseOnDrop<'_> {
+        struct CloseOnDrop<'a, L: Accept>(&'a Server<L>);
+        impl<L: Accept> Drop for CloseOnDrop<'_, L> {
             fn drop(&mut self) {
                 self.0.close();
             }
@@ -184,13 +314,13 @@ impl Server {
     }
 }
 
-impl Drop for Server {
+impl<L: Accept> Drop for Server<L> {
     fn drop(&mut self) {
         self.close();
     }
 }
 
-impl fmt::Debug for Server {
+impl<L: Accept> fmt::Debug for Server<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Server")
             .field("local_addr", &self.shared.local_addr)
@@ -200,7 +330,7 @@ impl fmt::Debug for Server {
     }
 }
 
-impl ServerShared {
+impl<L: Accept> ServerShared<L> {
     fn finish_if_idle(&self) {
         if self.closed.is_set() && self.handlers.get() == 0 {
             self.finished.set();
@@ -210,40 +340,40 @@ impl ServerShared {
 
 /// Counts one handler task as alive for as long as it exists: it is
 /// dropped when the task's future ends, panics or is aborted.
-struct HandlerGuard(Rc<ServerShared>);
+struct HandlerGuard<L: Accept>(Rc<ServerShared<L>>);
 
-impl HandlerGuard {
-    fn new(shared: Rc<ServerShared>) -> Self {
+impl<L: Accept> HandlerGuard<L> {
+    fn new(shared: Rc<ServerShared<L>>) -> Self {
         shared.handlers.set(shared.handlers.get() + 1);
         Self(shared)
     }
 }
 
-impl Drop for HandlerGuard {
+impl<L: Accept> Drop for HandlerGuard<L> {
     fn drop(&mut self) {
         self.0.handlers.set(self.0.handlers.get() - 1);
         self.0.finish_if_idle();
     }
 }
 
-async fn accept_loop<H, F>(shared: Rc<ServerShared>, handler: H)
+async fn accept_loop<L: Accept, H, F>(shared: Rc<ServerShared<L>>, handler: H)
 where
     H: Fn(StreamReader, StreamWriter) -> F,
     F: Future<Output = ()> + 'static,
 {
     loop {
         let accepted = poll_fn(|cx| match &mut *shared.listener.borrow_mut() {
-            Some(listener) => listener.poll_accept(cx).map(Some),
+            Some(listener) => listener.poll_accept_streams(cx).map(Some),
             None => Poll::Ready(None),
         })
         .await;
         match accepted {
             None => return,
-            Some(Ok((stream, _peer))) => spawn_handler(&shared, &handler, stream),
+            Some(Ok((reader, writer))) => spawn_handler(&shared, &handler, reader, writer),
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {
                 eprintln!(
-                    "weft: server on {} failed to accept a connection: {e}; retrying in {:?}",
+                    "weft: server on {:?} failed to accept a connection: {e}; retrying in {:?}",
                     shared.local_addr, ACCEPT_RETRY_DELAY
                 );
                 sleep(ACCEPT_RETRY_DELAY).await;
@@ -252,12 +382,15 @@ where
     }
 }
 
-fn spawn_handler<H, F>(shared: &Rc<ServerShared>, handler: &H, stream: TcpStream)
-where
+fn spawn_handler<L: Accept, H, F>(
+    shared: &Rc<ServerShared<L>>,
+    handler: &H,
+    reader: StreamReader,
+    writer: StreamWriter,
+) where
     H: Fn(StreamReader, StreamWriter) -> F,
     F: Future<Output = ()> + 'static,
 {
-    let (reader, writer) = into_streams(stream);
     let guard = HandlerGuard::new(shared.clone());
     let connection = handler(reader, writer);
     spawn(async move {

@@ -1,5 +1,5 @@
 //! [`StreamWriter`]: asyncio's `StreamWriter` over the write half of a TCP
-//! connection, with a write buffer, water marks and background flushing.
+//! or Unix stream connection, with a write buffer, water marks and background flushing.
 //!
 //! `write` never waits. It sends straight to the kernel when nothing is
 //! queued before it, and queues what the kernel did not take. Queued bytes
@@ -50,6 +50,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use super::buffer::ByteBuf;
 use super::error::copy_error;
+use super::transport::WriteSide;
 use crate::api::spawn::spawn;
 use crate::executor::coop;
 use crate::net::OwnedWriteHalf;
@@ -114,7 +115,7 @@ enum Ending {
 
 /// What a writer shares with its flusher task.
 struct WriteState {
-    half: RefCell<OwnedWriteHalf>,
+    half: RefCell<WriteSide>,
     queue: RefCell<ByteBuf>,
     high: Cell<usize>,
     low: Cell<usize>,
@@ -134,8 +135,20 @@ struct WriteState {
 }
 
 impl StreamWriter {
-    /// A writer over `half`, with the default water marks.
+    /// A writer over the write half of a TCP stream, with the default
+    /// water marks.
     pub fn new(half: OwnedWriteHalf) -> Self {
+        Self::on(WriteSide::Tcp(half))
+    }
+
+    /// A writer over the write half of a Unix stream, with the default
+    /// water marks.
+    #[cfg(unix)]
+    pub fn from_unix(half: crate::net::unix::OwnedWriteHalf) -> Self {
+        Self::on(WriteSide::Unix(half))
+    }
+
+    fn on(half: WriteSide) -> Self {
         Self {
             state: Rc::new(WriteState {
                 half: RefCell::new(half),
@@ -319,14 +332,46 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// The address of the peer.
+    /// The address of the peer, for a TCP connection (an `InvalidInput`
+    /// error for a Unix one: see
+    /// [`unix_peer_addr`](StreamWriter::unix_peer_addr)).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.state.half.borrow().peer_addr()
     }
 
-    /// The local address of this end.
+    /// The local address of this end, for a TCP connection.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.state.half.borrow().local_addr()
+    }
+
+    /// The address of the peer, for a connection over a Unix socket (an
+    /// `InvalidInput` error for TCP).
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_unix_connection, start_unix_server, StreamReader, StreamWriter};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("weft-peer-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("s.sock");
+    /// weft_runtime::run(async {
+    ///     let handler = |_r: StreamReader, _w: StreamWriter| async {};
+    ///     let _server = start_unix_server(handler, &path).await.unwrap();
+    ///     let (_reader, writer) = open_unix_connection(&path).await.unwrap();
+    ///     assert_eq!(writer.unix_peer_addr().unwrap().as_pathname(), Some(path.as_path()));
+    ///     assert!(writer.peer_addr().is_err()); // no IP address here
+    /// });
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    #[cfg(unix)]
+    pub fn unix_peer_addr(&self) -> io::Result<std::os::unix::net::SocketAddr> {
+        self.state.half.borrow().unix_peer_addr()
+    }
+
+    /// The address of this end, for a connection over a Unix socket
+    /// (usually unnamed on the connecting side).
+    #[cfg(unix)]
+    pub fn unix_local_addr(&self) -> io::Result<std::os::unix::net::SocketAddr> {
+        self.state.half.borrow().unix_local_addr()
     }
 }
 
