@@ -55,6 +55,8 @@ mod reactor;
 pub mod remote;
 mod runtime;
 pub mod signal;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod streams;
 mod task;
 pub mod time;

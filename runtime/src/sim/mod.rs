@@ -1,0 +1,29 @@
+//! Deterministic simulation (cargo feature `sim`): a seeded random
+//! stream.
+//!
+//! * [`SimRng`] (`rng.rs`): SplitMix64, the stream every simulated
+//!   decision draws from. The same seed gives the same numbers on every
+//!   machine and every version (a test pins them).
+//!
+//! # What is deterministic, and when
+//!
+//! A simulated run repeats exactly when everything that decides it comes
+//! from the program and the seed:
+//!
+//! * the runtime runs on the **paused clock** (`Builder::start_paused`),
+//!   so time moves only from timer to timer, never with the wall clock;
+//! * there is **no real I/O**: no OS sockets, files, `spawn_blocking` or
+//!   signals, whose timing the OS decides;
+//! * the tasks are polled in the same order, which the runtime's FIFO
+//!   scheduler guarantees under the two conditions above;
+//! * the program itself draws no randomness of its own (use a
+//!   [`SimRng`] seeded from the same seed) and iterates no `HashMap` in
+//!   a way that changes what it sends.
+//!
+//! Then every decision drawn from the seed is the same on every run and
+//! every machine. Break a condition and the simulation still runs, with
+//! the same semantics, but two runs may differ.
+
+mod rng;
+
+pub use rng::SimRng;
