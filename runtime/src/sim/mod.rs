@@ -1,9 +1,12 @@
 //! Deterministic simulation (cargo feature `sim`): a seeded random
-//! stream.
+//! stream and a picture of the schedule.
 //!
 //! * [`SimRng`] (`rng.rs`): SplitMix64, the stream every simulated
 //!   decision draws from. The same seed gives the same numbers on every
 //!   machine and every version (a test pins them).
+//! * [`trace`]: the events of a run (spawns, polls, wake-ups, timers, I/O,
+//!   parks) and two writers: Chrome trace-event JSON for Perfetto, and a
+//!   self-contained SVG timeline.
 //!
 //! # What is deterministic, and when
 //!
@@ -25,5 +28,6 @@
 //! the same semantics, but two runs may differ.
 
 mod rng;
+pub mod trace;
 
 pub use rng::SimRng;
