@@ -93,6 +93,8 @@ pub mod net;
 mod scheduler;
 #[cfg(unix)]
 pub mod signal;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod streams;
 pub mod time;
 

@@ -1,0 +1,39 @@
+//! Deterministic simulation (cargo feature `sim`): a seeded random
+//! stream, a simulated network with seeded faults, and a picture of the
+//! schedule.
+//!
+//! * [`SimRng`] (`rng.rs`): SplitMix64, the stream every simulated
+//!   decision draws from. The same seed gives the same numbers on every
+//!   machine and every version (a test pins them).
+//! * [`net`]: hosts with their own IP addresses, in-memory TCP and UDP
+//!   sockets with the methods of weft's real ones, and faults (latency,
+//!   jitter, loss, reordering, resets, partitions) drawn from a seed.
+//! * [`trace`]: the events of a run (spawns, polls, wake-ups, timers, I/O,
+//!   parks) and two writers: Chrome trace-event JSON for Perfetto, and a
+//!   self-contained SVG timeline.
+//!
+//! # What is deterministic, and when
+//!
+//! A simulated run repeats exactly when everything that decides it comes
+//! from the program and the seed:
+//!
+//! * the runtime runs on the **paused clock** (`Builder::start_paused`),
+//!   so time moves only from timer to timer, never with the wall clock;
+//! * there is **no real I/O**: no OS sockets, files, `spawn_blocking` or
+//!   signals, whose timing the OS decides;
+//! * the tasks are polled in the same order, which the runtime's FIFO
+//!   scheduler guarantees under the two conditions above;
+//! * the program itself draws no randomness of its own (use a
+//!   [`SimRng`] seeded from the same seed) and iterates no `HashMap` in
+//!   a way that changes what it sends.
+//!
+//! Then every fault decision, arrival time and log entry of [`net`] is the
+//! same on every run and every machine. Break a condition and the
+//! simulation still runs, with the same semantics, but two runs may
+//! differ.
+
+pub mod net;
+mod rng;
+pub mod trace;
+
+pub use rng::SimRng;
