@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use weft_runtime::time;
 
 use super::CircuitBreaker;
-use crate::retry::ConfigError;
+use crate::config::{at_least_one, longer_than_zero, ConfigError};
 
 /// When an entry was last used, made unique by a counter so that it can
 /// key the eviction order.
@@ -103,20 +103,8 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
         idle_timeout: Duration,
         factory: impl Fn(&K) -> CircuitBreaker<E> + Send + Sync + 'static,
     ) -> Result<Self, ConfigError> {
-        if max_keys == 0 {
-            return Err(ConfigError::new(
-                "KeyedCircuitBreakers::new(max_keys)",
-                max_keys,
-                "must be at least 1",
-            ));
-        }
-        if idle_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "KeyedCircuitBreakers::new(idle_timeout)",
-                idle_timeout,
-                "must be longer than zero",
-            ));
-        }
+        at_least_one("KeyedCircuitBreakers::new(max_keys)", max_keys)?;
+        longer_than_zero("KeyedCircuitBreakers::new(idle_timeout)", idle_timeout)?;
         Ok(Self {
             factory: Box::new(factory),
             max_keys,
@@ -287,14 +275,12 @@ impl TooManyKeys {
     }
 }
 
-impl fmt::Display for TooManyKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "all {} keyed circuit breakers are in use or protecting a failing key; none can be evicted for a new key",
-            self.max_keys
-        )
-    }
-}
+display!(impl[] TooManyKeys, |self, f| {
+    write!(
+        f,
+        "all {} keyed circuit breakers are in use or protecting a failing key; none can be evicted for a new key",
+        self.max_keys
+    )
+});
 
 impl Error for TooManyKeys {}

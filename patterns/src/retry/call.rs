@@ -114,36 +114,26 @@ where
         }
     }
 
-    /// Retries only the errors for which `predicate` is true (by default
-    /// every error is retried). Other errors end the call at once with
-    /// [`GiveUpReason::NotRetryable`].
-    pub fn when(mut self, predicate: impl FnMut(&E) -> bool + 'a) -> Self {
-        self.retry_error_if = Some(Box::new(predicate));
-        self
-    }
-
-    /// Also retries successful values for which `predicate` is true (an
-    /// empty page, a "try later" status). If the retries run out, the last
-    /// such value is returned as `Ok`, and the call counts as given up.
-    pub fn when_value(mut self, predicate: impl FnMut(&T) -> bool + 'a) -> Self {
-        self.retry_value_if = Some(Box::new(predicate));
-        self
-    }
-
-    /// Lets an error name the next delay (HTTP's `Retry-After`, a circuit
-    /// breaker's "retry in"): when `hint` returns `Some(delay)`, the call
-    /// sleeps exactly that long (no jitter, and even past `max_delay`: the
-    /// server knows best), still within the deadline and the retry limits.
-    pub fn retry_after(mut self, hint: impl FnMut(&E) -> Option<Duration> + 'a) -> Self {
-        self.retry_after = Some(Box::new(hint));
-        self
-    }
-
-    /// Calls `hook` before every retry's sleep, with the failed attempt,
-    /// its cause and the coming delay (for logs and metrics).
-    pub fn on_retry(mut self, hook: impl FnMut(&RetryEvent<'_, T, E>) + 'a) -> Self {
-        self.on_retry = Some(Box::new(hook));
-        self
+    setters! {
+        /// Retries only the errors for which `predicate` is true (by default
+        /// every error is retried). Other errors end the call at once with
+        /// [`GiveUpReason::NotRetryable`].
+        when(predicate: impl FnMut(&E) -> bool + 'a) =>
+            retry_error_if = Some(Box::new(predicate));
+        /// Also retries successful values for which `predicate` is true (an
+        /// empty page, a "try later" status). If the retries run out, the last
+        /// such value is returned as `Ok`, and the call counts as given up.
+        when_value(predicate: impl FnMut(&T) -> bool + 'a) =>
+            retry_value_if = Some(Box::new(predicate));
+        /// Lets an error name the next delay (HTTP's `Retry-After`, a circuit
+        /// breaker's "retry in"): when `hint` returns `Some(delay)`, the call
+        /// sleeps exactly that long (no jitter, and even past `max_delay`: the
+        /// server knows best), still within the deadline and the retry limits.
+        retry_after(hint: impl FnMut(&E) -> Option<Duration> + 'a) =>
+            retry_after = Some(Box::new(hint));
+        /// Calls `hook` before every retry's sleep, with the failed attempt,
+        /// its cause and the coming delay (for logs and metrics).
+        on_retry(hook: impl FnMut(&RetryEvent<'_, T, E>) + 'a) => on_retry = Some(Box::new(hook));
     }
 
     /// Runs the call, counting it as cancelled if its future is dropped

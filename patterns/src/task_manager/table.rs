@@ -19,7 +19,6 @@
 //! record is evicted (or the id reused) before it runs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -63,17 +62,15 @@ impl TaskStatus {
     }
 }
 
-impl fmt::Display for TaskStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TaskStatus::Pending => "pending",
-            TaskStatus::Running => "running",
-            TaskStatus::Completed => "completed",
-            TaskStatus::Failed => "failed",
-            TaskStatus::Cancelled => "cancelled",
-        })
-    }
-}
+display!(impl[] TaskStatus, |self, f| {
+    f.write_str(match self {
+        TaskStatus::Pending => "pending",
+        TaskStatus::Running => "running",
+        TaskStatus::Completed => "completed",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Cancelled => "cancelled",
+    })
+});
 
 /// A task's status and timestamps (read on the runtime's clock, so they
 /// follow a paused clock in tests).

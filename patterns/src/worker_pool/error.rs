@@ -24,17 +24,11 @@ pub enum JobError {
     RateLimited(String),
 }
 
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JobError::Cancelled => f.write_str("the job was cancelled"),
-            JobError::Panicked(message) => write!(f, "the job panicked: {message}"),
-            JobError::RateLimited(reason) => {
-                write!(f, "the rate limiter refused the job: {reason}")
-            }
-        }
-    }
-}
+display!(impl[] JobError, |self, f| match self {
+    JobError::Cancelled => f.write_str("the job was cancelled"),
+    JobError::Panicked(message) => write!(f, "the job panicked: {message}"),
+    JobError::RateLimited(reason) => write!(f, "the rate limiter refused the job: {reason}"),
+});
 
 impl Error for JobError {}
 
@@ -101,11 +95,7 @@ impl<F> fmt::Debug for PoolClosed<F> {
     }
 }
 
-impl<F> fmt::Display for PoolClosed<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the worker pool is shut down")
-    }
-}
+display!(impl[F] PoolClosed<F>, |self, f| f.write_str("the worker pool is shut down"));
 
 impl<F> Error for PoolClosed<F> {}
 
@@ -118,14 +108,10 @@ impl<F> fmt::Debug for TrySubmitError<F> {
     }
 }
 
-impl<F> fmt::Display for TrySubmitError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySubmitError::Full(_) => f.write_str("the worker pool's queue is full"),
-            TrySubmitError::Closed(_) => f.write_str("the worker pool is shut down"),
-        }
-    }
-}
+display!(impl[F] TrySubmitError<F>, |self, f| match self {
+    TrySubmitError::Full(_) => f.write_str("the worker pool's queue is full"),
+    TrySubmitError::Closed(_) => f.write_str("the worker pool is shut down"),
+});
 
 impl<F> Error for TrySubmitError<F> {}
 
@@ -147,15 +133,13 @@ pub enum InvalidPoolConfig {
     ZeroCapacity,
 }
 
-impl fmt::Display for InvalidPoolConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InvalidPoolConfig::NoWorkers => "a worker pool needs at least one worker",
-            InvalidPoolConfig::ZeroCapacity => {
-                "the submission queue needs room for at least one job (it is bounded on purpose)"
-            }
-        })
-    }
-}
+display!(impl[] InvalidPoolConfig, |self, f| {
+    f.write_str(match self {
+        InvalidPoolConfig::NoWorkers => "a worker pool needs at least one worker",
+        InvalidPoolConfig::ZeroCapacity => {
+            "the submission queue needs room for at least one job (it is bounded on purpose)"
+        }
+    })
+});
 
 impl Error for InvalidPoolConfig {}
