@@ -16,7 +16,7 @@ use weft_runtime::time;
 
 use super::stats::StatCounters;
 use super::{AttemptFailure, Delays, GiveUpReason, RetryError, RetryPolicy};
-use crate::deadline::{deadline_after, earliest, passed_at, within};
+use crate::deadline::{deadline_after, passed_at, step_deadline, within};
 
 type Predicate<'a, X> = Box<dyn FnMut(&X) -> bool + 'a>;
 type Hint<'a, E> = Box<dyn FnMut(&E) -> Option<Duration> + 'a>;
@@ -212,8 +212,7 @@ where
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Result<T, E>, Option<Instant>> {
-        let per_attempt = deadline_after(time::now(), self.policy.attempt_timeout);
-        let cut_at = earliest(per_attempt, deadline);
+        let cut_at = step_deadline(self.policy.attempt_timeout, deadline);
         within(cut_at, (self.operation)()).await.ok_or(cut_at)
     }
 
