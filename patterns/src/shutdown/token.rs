@@ -327,6 +327,7 @@ impl fmt::Debug for CancellationToken {
 /// token.cancel();
 /// weft_runtime::run(wait);
 /// ```
+#[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitForCancellation<'a> {
     wait: EventWait<'a>,
@@ -340,14 +341,6 @@ impl Future for WaitForCancellation<'_> {
     }
 }
 
-impl fmt::Debug for WaitForCancellation<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitForCancellation")
-            .field("wait", &self.wait)
-            .finish()
-    }
-}
-
 /// Cancels its token when dropped; made by [`CancellationToken::drop_guard`].
 ///
 /// ```
@@ -356,6 +349,7 @@ impl fmt::Debug for WaitForCancellation<'_> {
 /// let token_back = guard.disarm(); // keeps the token alive, uncancelled
 /// assert!(!token_back.is_cancelled());
 /// ```
+#[derive(Debug)]
 pub struct DropGuard {
     /// `None` once disarmed.
     token: Option<CancellationToken>,
@@ -375,14 +369,6 @@ impl Drop for DropGuard {
         if let Some(token) = self.token.take() {
             token.cancel();
         }
-    }
-}
-
-impl fmt::Debug for DropGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DropGuard")
-            .field("token", &self.token)
-            .finish()
     }
 }
 
