@@ -177,16 +177,6 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
         self.sweep(&mut self.lock(), time::now())
     }
 
-    /// How many breakers the registry holds.
-    pub fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-
-    /// Whether the registry holds no breaker.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn sweep(&self, registry: &mut Registry<K, E>, now: Instant) -> usize {
         registry.next_sweep = now.checked_add(self.idle_timeout / 2);
         let victims: Vec<Stamp> = registry.evictable(now, self.idle_timeout).collect();
@@ -194,12 +184,6 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
             registry.evict(victim);
         }
         victims.len()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Registry<K, E>> {
-        // Every update of the maps is completed before user code (the
-        // factory) runs, so a poisoned lock still guards consistent maps.
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -245,16 +229,28 @@ impl<K: Hash + Eq + Clone, E> Registry<K, E> {
     }
 }
 
+impl<K, E> KeyedCircuitBreakers<K, E> {
+    /// How many breakers the registry holds.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether the registry holds no breaker.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry<K, E>> {
+        // Every update of the maps is completed before user code (the
+        // factory) runs, so a poisoned lock still guards consistent maps.
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<K, E> fmt::Debug for KeyedCircuitBreakers<K, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys = self
-            .registry
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .len();
         f.debug_struct("KeyedCircuitBreakers")
-            .field("keys", &keys)
+            .field("keys", &self.len())
             .field("max_keys", &self.max_keys)
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
