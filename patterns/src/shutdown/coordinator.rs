@@ -447,34 +447,20 @@ display!(impl[] ShutdownReport, |self, f| {
     write!(f, " in {:?}", self.elapsed)
 });
 
-/// [`Shutdown::spawn`] refused work because shutdown was requested; the
-/// work comes back unrun.
-///
-/// ```
-/// let rt = weft_runtime::Builder::new().start_paused(true).build();
-/// rt.block_on(async {
-///     let shutdown = weft_patterns::shutdown::Shutdown::new();
-///     shutdown.token().cancel();
-///     let refused = shutdown.spawn("late", async { 5 }).unwrap_err();
-///     assert_eq!(refused.to_string(), "shutting down: no new work is accepted");
-///     assert_eq!(refused.into_inner().await, 5);
-/// });
-/// ```
-pub struct ShuttingDown<F>(pub F);
-
-impl<F> ShuttingDown<F> {
-    /// The work that was refused.
-    pub fn into_inner(self) -> F {
-        self.0
-    }
+work_refused! {
+    /// [`Shutdown::spawn`] refused work because shutdown was requested; the
+    /// work comes back unrun.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new().start_paused(true).build();
+    /// rt.block_on(async {
+    ///     let shutdown = weft_patterns::shutdown::Shutdown::new();
+    ///     shutdown.token().cancel();
+    ///     let refused = shutdown.spawn("late", async { 5 }).unwrap_err();
+    ///     assert_eq!(refused.to_string(), "shutting down: no new work is accepted");
+    ///     assert_eq!(refused.into_inner().await, 5);
+    /// });
+    /// ```
+    ShuttingDown,
+    "shutting down: no new work is accepted"
 }
-
-impl<F> fmt::Debug for ShuttingDown<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ShuttingDown(..)")
-    }
-}
-
-display!(impl[F] ShuttingDown<F>, |self, f| f.write_str("shutting down: no new work is accepted"));
-
-impl<F> std::error::Error for ShuttingDown<F> {}

@@ -32,26 +32,22 @@ display!(impl[] JobError, |self, f| match self {
 
 impl Error for JobError {}
 
-/// [`submit`](super::WorkerPool::submit) found the pool shut down; the job
-/// comes back unrun.
-///
-/// ```
-/// let rt = weft_runtime::Builder::new().start_paused(true).build();
-/// rt.block_on(async {
-///     let pool = weft_patterns::worker_pool::WorkerPool::builder().build().unwrap();
-///     pool.shutdown(std::time::Duration::ZERO).await;
-///     let closed = pool.submit(async { 7 }).await.unwrap_err();
-///     assert_eq!(closed.to_string(), "the worker pool is shut down");
-///     assert_eq!(closed.into_inner().await, 7);
-/// });
-/// ```
-pub struct PoolClosed<F>(pub F);
-
-impl<F> PoolClosed<F> {
-    /// The job that was not submitted.
-    pub fn into_inner(self) -> F {
-        self.0
-    }
+work_refused! {
+    /// [`submit`](super::WorkerPool::submit) found the pool shut down; the job
+    /// comes back unrun.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new().start_paused(true).build();
+    /// rt.block_on(async {
+    ///     let pool = weft_patterns::worker_pool::WorkerPool::builder().build().unwrap();
+    ///     pool.shutdown(std::time::Duration::ZERO).await;
+    ///     let closed = pool.submit(async { 7 }).await.unwrap_err();
+    ///     assert_eq!(closed.to_string(), "the worker pool is shut down");
+    ///     assert_eq!(closed.into_inner().await, 7);
+    /// });
+    /// ```
+    PoolClosed,
+    "the worker pool is shut down"
 }
 
 /// Why [`try_submit`](super::WorkerPool::try_submit) did not take a job;
@@ -88,16 +84,6 @@ impl<F> TrySubmitError<F> {
         }
     }
 }
-
-impl<F> fmt::Debug for PoolClosed<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PoolClosed(..)")
-    }
-}
-
-display!(impl[F] PoolClosed<F>, |self, f| f.write_str("the worker pool is shut down"));
-
-impl<F> Error for PoolClosed<F> {}
 
 impl<F> fmt::Debug for TrySubmitError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
