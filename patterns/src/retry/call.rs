@@ -9,7 +9,6 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use weft_runtime::time;
@@ -310,9 +309,7 @@ where
     type IntoFuture = RetryFuture<'a, T, E>;
 
     fn into_future(self) -> Self::IntoFuture {
-        RetryFuture {
-            inner: Box::pin(self.run()),
-        }
+        Box::pin(self.run())
     }
 }
 
@@ -328,22 +325,7 @@ impl<Op, T, E> fmt::Debug for Retry<'_, Op, T, E> {
     }
 }
 
-/// The future of an awaited [`Retry`]. Dropping it stops the call at once
-/// (see the module docs of `retry`).
-pub struct RetryFuture<'a, T, E> {
-    inner: Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + 'a>>,
-}
-
-impl<T, E> Future for RetryFuture<'_, T, E> {
-    type Output = Result<T, RetryError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-impl<T, E> fmt::Debug for RetryFuture<'_, T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryFuture").finish_non_exhaustive()
-    }
-}
+/// The future of an awaited [`Retry`]: the retry loop, boxed once so that
+/// its type can be named. Dropping it stops the call at once (see the
+/// module docs of `retry`).
+pub type RetryFuture<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + 'a>>;
