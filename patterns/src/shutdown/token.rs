@@ -54,9 +54,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use weft_primitives::{Event, EventWait};
 
@@ -233,9 +233,7 @@ impl CancellationToken {
     /// weft_runtime::run(token.cancelled());
     /// ```
     pub fn cancelled(&self) -> WaitForCancellation<'_> {
-        WaitForCancellation {
-            wait: self.node.cancelled.wait(),
-        }
+        self.node.cancelled.wait()
     }
 
     /// Like [`cancelled`](Self::cancelled), but the future owns the token,
@@ -327,19 +325,7 @@ impl fmt::Debug for CancellationToken {
 /// token.cancel();
 /// weft_runtime::run(wait);
 /// ```
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct WaitForCancellation<'a> {
-    wait: EventWait<'a>,
-}
-
-impl Future for WaitForCancellation<'_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.wait).poll(cx)
-    }
-}
+pub type WaitForCancellation<'a> = EventWait<'a>;
 
 /// Cancels its token when dropped; made by [`CancellationToken::drop_guard`].
 ///
