@@ -8,9 +8,9 @@
 //! A pattern often runs one step under several optional limits at once (the
 //! connection pool's acquire timeout for a whole `get` and its create
 //! timeout for one step; retry's total deadline and its per-attempt
-//! timeout): [`deadline_after`] turns each limit into an instant,
-//! [`earliest`] keeps the one that comes first, and [`within`] runs the step
-//! until then. Every instant is on the runtime's clock, so a paused clock
+//! timeout): [`deadline_after`] turns the overall limit into an instant,
+//! [`step_deadline`] cuts a step at the earlier of its own limit and that
+//! instant, and [`within`] runs the step until then. Every instant is on the runtime's clock, so a paused clock
 //! in tests moves them too.
 //!
 //! [`drain_then_abort`] is the shutdown of the worker pool, the task manager
@@ -39,9 +39,10 @@ pub(crate) fn deadline_after(start: Instant, limit: Option<Duration>) -> Option<
     limit.and_then(|limit| start.checked_add(limit))
 }
 
-/// The earlier of two deadlines.
-pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
+/// The deadline of one step that may take `limit` from now and must also
+/// end by the `overall` deadline: the earlier of the two.
+pub(crate) fn step_deadline(limit: Option<Duration>, overall: Option<Instant>) -> Option<Instant> {
+    match (deadline_after(time::now(), limit), overall) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }

@@ -62,6 +62,11 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
 
+#[macro_use]
+mod display;
+#[macro_use]
+mod config;
+
 pub mod batch;
 pub mod circuit_breaker;
 pub mod conn_pool;

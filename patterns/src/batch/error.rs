@@ -20,14 +20,10 @@ pub enum BatchError<E> {
     Panicked(String),
 }
 
-impl<E: fmt::Display> fmt::Display for BatchError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BatchError::Failed(error) => write!(f, "failed: {error}"),
-            BatchError::Panicked(message) => write!(f, "panicked: {message}"),
-        }
-    }
-}
+display!(impl[E: fmt::Display] BatchError<E>, |self, f| match self {
+    BatchError::Failed(error) => write!(f, "failed: {error}"),
+    BatchError::Panicked(message) => write!(f, "panicked: {message}"),
+});
 
 impl<E: fmt::Debug + fmt::Display> Error for BatchError<E> {}
 
@@ -50,13 +46,11 @@ pub enum InvalidBatchConfig {
     NoConcurrency,
 }
 
-impl fmt::Display for InvalidBatchConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InvalidBatchConfig::EmptyChunks => "a chunk must hold at least one item",
-            InvalidBatchConfig::NoConcurrency => "at least one chunk must be allowed in flight",
-        })
-    }
-}
+display!(impl[] InvalidBatchConfig, |self, f| {
+    f.write_str(match self {
+        InvalidBatchConfig::EmptyChunks => "a chunk must hold at least one item",
+        InvalidBatchConfig::NoConcurrency => "at least one chunk must be allowed in flight",
+    })
+});
 
 impl Error for InvalidBatchConfig {}

@@ -223,17 +223,10 @@ impl<R, E> BatchReport<R, E> {
     }
 }
 
-impl<R, E: fmt::Display> fmt::Display for BatchReport<R, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} succeeded, {} failed",
-            self.succeeded.len(),
-            self.failed.len()
-        )?;
-        for (position, error) in &self.failed {
-            write!(f, "; #{position} {error}")?;
-        }
-        Ok(())
+display!(impl[R, E: fmt::Display] BatchReport<R, E>, |self, f| {
+    write!(f, "{} succeeded, {} failed", self.succeeded.len(), self.failed.len())?;
+    for (position, error) in &self.failed {
+        write!(f, "; #{position} {error}")?;
     }
-}
+    Ok(())
+});

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::events::{CircuitEvent, Listener};
 use super::CircuitBreaker;
-use crate::retry::{Backoff, ConfigError, Jitter};
+use crate::config::{at_least_one, longer_than_zero, percentage, ConfigError};
+use crate::retry::{Backoff, Jitter};
 
 /// How the closed state remembers recent calls.
 ///
@@ -171,103 +172,51 @@ impl<E> CircuitBreakerBuilder<E> {
         }
     }
 
-    /// A name for messages and `Debug` (a host, a service).
-    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.settings.name = name.into();
-        self
-    }
-
-    /// Open when at least this percentage of the calls in the window failed
-    /// (once the window holds [`minimum_calls`](Self::minimum_calls)).
-    pub fn failure_rate_threshold(mut self, percent: f64) -> Self {
-        self.settings.rules.failure_rate_threshold = percent;
-        self
-    }
-
-    /// Also open after `count` failures in a row, whatever the window
-    /// holds (a quick trip for a dependency that is plainly down). Applies
-    /// in the closed state; half-open judges its trial calls by rate.
-    pub fn consecutive_failures(mut self, count: u32) -> Self {
-        self.settings.rules.consecutive_failures = Some(count);
-        self
-    }
-
-    /// The window the rates are computed over.
-    pub fn sliding_window(mut self, window: SlidingWindow) -> Self {
-        self.settings.rules.window = window;
-        self
-    }
-
-    /// Rates are judged only once the window holds this many calls (for a
-    /// count window, at most its size).
-    pub fn minimum_calls(mut self, calls: u32) -> Self {
-        self.settings.rules.minimum_calls = calls;
-        self
-    }
-
-    /// A call that runs at least this long is slow (whether it succeeds or
-    /// fails).
-    pub fn slow_call_duration(mut self, duration: Duration) -> Self {
-        self.settings.rules.slow_call_duration = duration;
-        self
-    }
-
-    /// Open when at least this percentage of the calls in the window were
-    /// slow: a dependency that answers, but too late, is shed too.
-    pub fn slow_call_rate_threshold(mut self, percent: f64) -> Self {
-        self.settings.rules.slow_call_rate_threshold = percent;
-        self
-    }
-
-    /// How many trial calls the half-open state lets through; further calls
-    /// are rejected until the trials give a verdict.
-    pub fn permitted_calls_in_half_open(mut self, calls: u32) -> Self {
-        self.settings.rules.permitted_in_half_open = calls;
-        self
-    }
-
-    /// The longest the half-open state may last: if the trial calls have
-    /// not given a verdict by then (one hung, or too few came), the breaker
-    /// opens again, and the late outcomes are ignored.
-    pub fn max_wait_in_half_open(mut self, wait: Duration) -> Self {
-        self.settings.rules.max_wait_in_half_open = wait;
-        self
-    }
-
-    /// How long the open state lasts: the n-th consecutive opening (since
-    /// the breaker last closed) waits the n-th delay of `backoff`, so a
-    /// dependency that keeps failing its trials is probed less and less
-    /// often; jitter spreads the probes of many clients.
-    pub fn open_wait(mut self, backoff: Backoff) -> Self {
-        self.settings.rules.open_wait = backoff;
-        self
-    }
-
-    /// Makes the open-wait jitter reproducible.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.settings.rules.seed = Some(seed);
-        self
-    }
-
-    /// Only errors for which `predicate` is true are failures; the others
-    /// count as successes (the dependency answered: a "not found" is not an
-    /// outage). By default every error is a failure.
-    pub fn record_error_if(
-        mut self,
-        predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.settings.record_error_if = Some(Arc::new(predicate));
-        self
-    }
-
-    /// Errors for which `predicate` is true count as neither success nor
-    /// failure (checked before [`record_error_if`](Self::record_error_if)).
-    pub fn ignore_error_if(
-        mut self,
-        predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.settings.ignore_error_if = Some(Arc::new(predicate));
-        self
+    setters! {
+        /// A name for messages and `Debug` (a host, a service).
+        name(name: impl Into<Arc<str>>) => settings.name = name.into();
+        /// Open when at least this percentage of the calls in the window failed
+        /// (once the window holds [`minimum_calls`](Self::minimum_calls)).
+        failure_rate_threshold(percent: f64) => settings.rules.failure_rate_threshold = percent;
+        /// Also open after `count` failures in a row, whatever the window
+        /// holds (a quick trip for a dependency that is plainly down). Applies
+        /// in the closed state; half-open judges its trial calls by rate.
+        consecutive_failures(count: u32) => settings.rules.consecutive_failures = Some(count);
+        /// The window the rates are computed over.
+        sliding_window(window: SlidingWindow) => settings.rules.window = window;
+        /// Rates are judged only once the window holds this many calls (for a
+        /// count window, at most its size).
+        minimum_calls(calls: u32) => settings.rules.minimum_calls = calls;
+        /// A call that runs at least this long is slow (whether it succeeds or
+        /// fails).
+        slow_call_duration(duration: Duration) => settings.rules.slow_call_duration = duration;
+        /// Open when at least this percentage of the calls in the window were
+        /// slow: a dependency that answers, but too late, is shed too.
+        slow_call_rate_threshold(percent: f64) =>
+            settings.rules.slow_call_rate_threshold = percent;
+        /// How many trial calls the half-open state lets through; further calls
+        /// are rejected until the trials give a verdict.
+        permitted_calls_in_half_open(calls: u32) => settings.rules.permitted_in_half_open = calls;
+        /// The longest the half-open state may last: if the trial calls have
+        /// not given a verdict by then (one hung, or too few came), the breaker
+        /// opens again, and the late outcomes are ignored.
+        max_wait_in_half_open(wait: Duration) => settings.rules.max_wait_in_half_open = wait;
+        /// How long the open state lasts: the n-th consecutive opening (since
+        /// the breaker last closed) waits the n-th delay of `backoff`, so a
+        /// dependency that keeps failing its trials is probed less and less
+        /// often; jitter spreads the probes of many clients.
+        open_wait(backoff: Backoff) => settings.rules.open_wait = backoff;
+        /// Makes the open-wait jitter reproducible.
+        seed(seed: u64) => settings.rules.seed = Some(seed);
+        /// Only errors for which `predicate` is true are failures; the others
+        /// count as successes (the dependency answered: a "not found" is not an
+        /// outage). By default every error is a failure.
+        record_error_if(predicate: impl Fn(&E) -> bool + Send + Sync + 'static) =>
+            settings.record_error_if = Some(Arc::new(predicate));
+        /// Errors for which `predicate` is true count as neither success nor
+        /// failure (checked before [`record_error_if`](Self::record_error_if)).
+        ignore_error_if(predicate: impl Fn(&E) -> bool + Send + Sync + 'static) =>
+            settings.ignore_error_if = Some(Arc::new(predicate));
     }
 
     /// Calls `listener` with every [`CircuitEvent`]. Listeners run on the
@@ -282,85 +231,37 @@ impl<E> CircuitBreakerBuilder<E> {
     /// Checks the settings and builds the breaker, which starts closed.
     pub fn build(mut self) -> Result<CircuitBreaker<E>, ConfigError> {
         let s = &mut self.settings.rules;
-        check_percent(
+        percentage(
             "CircuitBreakerBuilder::failure_rate_threshold",
             s.failure_rate_threshold,
         )?;
-        check_percent(
+        percentage(
             "CircuitBreakerBuilder::slow_call_rate_threshold",
             s.slow_call_rate_threshold,
         )?;
-        check(
-            s.consecutive_failures != Some(0),
-            "CircuitBreakerBuilder::consecutive_failures",
-            0,
-            "must be at least 1",
-        )?;
-        match s.window {
+        let consecutive = s.consecutive_failures.unwrap_or(1);
+        at_least_one("CircuitBreakerBuilder::consecutive_failures", consecutive)?;
+        let (ok, requirement) = match s.window {
             SlidingWindow::Count(size) => {
-                check(
-                    size > 0,
-                    "CircuitBreakerBuilder::sliding_window",
-                    s.window,
-                    "a count window must hold at least 1 call",
-                )?;
                 s.minimum_calls = s.minimum_calls.min(size);
+                (size > 0, "a count window must hold at least 1 call")
             }
-            SlidingWindow::Time { length, buckets } => check(
+            SlidingWindow::Time { length, buckets } => (
                 buckets > 0 && length.as_nanos() >= u128::from(buckets),
-                "CircuitBreakerBuilder::sliding_window",
-                s.window,
                 "a time window needs at least 1 bucket and at least 1 ns per bucket",
-            )?,
-        }
-        check(
-            s.minimum_calls > 0,
-            "CircuitBreakerBuilder::minimum_calls",
-            s.minimum_calls,
-            "must be at least 1",
-        )?;
-        check(
-            !s.slow_call_duration.is_zero(),
-            "CircuitBreakerBuilder::slow_call_duration",
-            s.slow_call_duration,
-            "must be longer than zero",
-        )?;
-        check(
-            s.permitted_in_half_open > 0,
-            "CircuitBreakerBuilder::permitted_calls_in_half_open",
-            s.permitted_in_half_open,
-            "must be at least 1",
-        )?;
-        check(
-            !s.max_wait_in_half_open.is_zero(),
-            "CircuitBreakerBuilder::max_wait_in_half_open",
-            s.max_wait_in_half_open,
-            "must be longer than zero",
-        )?;
+            ),
+        };
+        let window = "CircuitBreakerBuilder::sliding_window";
+        ConfigError::check(ok, window, s.window, requirement)?;
+        at_least_one("CircuitBreakerBuilder::minimum_calls", s.minimum_calls)?;
+        let slow = "CircuitBreakerBuilder::slow_call_duration";
+        longer_than_zero(slow, s.slow_call_duration)?;
+        let trials = "CircuitBreakerBuilder::permitted_calls_in_half_open";
+        at_least_one(trials, s.permitted_in_half_open)?;
+        let max_wait = "CircuitBreakerBuilder::max_wait_in_half_open";
+        longer_than_zero(max_wait, s.max_wait_in_half_open)?;
         Ok(CircuitBreaker::from_settings(self.settings))
     }
-}
-
-fn check(
-    ok: bool,
-    setting: &'static str,
-    value: impl fmt::Debug,
-    requirement: &'static str,
-) -> Result<(), ConfigError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ConfigError::new(setting, value, requirement))
-    }
-}
-
-fn check_percent(setting: &'static str, percent: f64) -> Result<(), ConfigError> {
-    check(
-        percent > 0.0 && percent <= 100.0,
-        setting,
-        percent,
-        "must be a percentage above 0 and at most 100",
-    )
 }
 
 impl<E> fmt::Debug for CircuitBreakerBuilder<E> {

@@ -1,7 +1,6 @@
 //! What a circuit breaker tells the world: its state, why it changed, and
 //! an event for every call it sees.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,17 +36,15 @@ pub enum CircuitState {
     Disabled,
 }
 
-impl fmt::Display for CircuitState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Closed => "closed",
-            Self::Open => "open",
-            Self::HalfOpen => "half-open",
-            Self::ForcedOpen => "forced open",
-            Self::Disabled => "disabled",
-        })
-    }
-}
+display!(impl[] CircuitState, |self, f| {
+    f.write_str(match self {
+        Self::Closed => "closed",
+        Self::Open => "open",
+        Self::HalfOpen => "half-open",
+        Self::ForcedOpen => "forced open",
+        Self::Disabled => "disabled",
+    })
+});
 
 /// Why a circuit breaker changed state.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -83,19 +80,15 @@ pub enum TransitionReason {
     Manual,
 }
 
-impl fmt::Display for TransitionReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::FailureRateExceeded { rate } => write!(f, "failure rate {rate:.1} %"),
-            Self::SlowCallRateExceeded { rate } => write!(f, "slow-call rate {rate:.1} %"),
-            Self::ConsecutiveFailures { count } => write!(f, "{count} failures in a row"),
-            Self::OpenWaitElapsed => f.write_str("open wait elapsed"),
-            Self::TrialCallsPassed => f.write_str("trial calls passed"),
-            Self::HalfOpenTimedOut => f.write_str("no verdict within the half-open maximum wait"),
-            Self::Manual => f.write_str("manual"),
-        }
-    }
-}
+display!(impl[] TransitionReason, |self, f| match self {
+    Self::FailureRateExceeded { rate } => write!(f, "failure rate {rate:.1} %"),
+    Self::SlowCallRateExceeded { rate } => write!(f, "slow-call rate {rate:.1} %"),
+    Self::ConsecutiveFailures { count } => write!(f, "{count} failures in a row"),
+    Self::OpenWaitElapsed => f.write_str("open wait elapsed"),
+    Self::TrialCallsPassed => f.write_str("trial calls passed"),
+    Self::HalfOpenTimedOut => f.write_str("no verdict within the half-open maximum wait"),
+    Self::Manual => f.write_str("manual"),
+});
 
 /// Something a circuit breaker saw, delivered to the listeners registered
 /// with [`on_event`](super::CircuitBreakerBuilder::on_event).
@@ -145,28 +138,20 @@ pub enum CircuitEvent {
     },
 }
 
-impl fmt::Display for CircuitEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::StateChanged { from, to, reason } => write!(f, "{from} -> {to} ({reason})"),
-            Self::Succeeded { elapsed, slow } => {
-                write!(f, "call succeeded in {elapsed:?}{}", slow_mark(*slow))
-            }
-            Self::Failed { elapsed, slow } => {
-                write!(f, "call failed in {elapsed:?}{}", slow_mark(*slow))
-            }
-            Self::Ignored { elapsed } => {
-                write!(f, "call ended in {elapsed:?} with an ignored error")
-            }
-            Self::Cancelled { elapsed } => write!(f, "call cancelled after {elapsed:?}"),
-            Self::Rejected {
-                state,
-                retry_after: Some(after),
-            } => write!(f, "call rejected ({state}), retry in {after:?}"),
-            Self::Rejected { state, .. } => write!(f, "call rejected ({state})"),
-        }
+display!(impl[] CircuitEvent, |self, f| match self {
+    Self::StateChanged { from, to, reason } => write!(f, "{from} -> {to} ({reason})"),
+    Self::Succeeded { elapsed, slow } => {
+        write!(f, "call succeeded in {elapsed:?}{}", slow_mark(*slow))
     }
-}
+    Self::Failed { elapsed, slow } => write!(f, "call failed in {elapsed:?}{}", slow_mark(*slow)),
+    Self::Ignored { elapsed } => write!(f, "call ended in {elapsed:?} with an ignored error"),
+    Self::Cancelled { elapsed } => write!(f, "call cancelled after {elapsed:?}"),
+    Self::Rejected {
+        state,
+        retry_after: Some(after),
+    } => write!(f, "call rejected ({state}), retry in {after:?}"),
+    Self::Rejected { state, .. } => write!(f, "call rejected ({state})"),
+});
 
 fn slow_mark(slow: bool) -> &'static str {
     if slow {

@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use weft_runtime::time;
 
 use super::CircuitBreaker;
-use crate::retry::ConfigError;
+use crate::config::{at_least_one, longer_than_zero, ConfigError};
 
 /// When an entry was last used, made unique by a counter so that it can
 /// key the eviction order.
@@ -103,20 +103,8 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
         idle_timeout: Duration,
         factory: impl Fn(&K) -> CircuitBreaker<E> + Send + Sync + 'static,
     ) -> Result<Self, ConfigError> {
-        if max_keys == 0 {
-            return Err(ConfigError::new(
-                "KeyedCircuitBreakers::new(max_keys)",
-                max_keys,
-                "must be at least 1",
-            ));
-        }
-        if idle_timeout.is_zero() {
-            return Err(ConfigError::new(
-                "KeyedCircuitBreakers::new(idle_timeout)",
-                idle_timeout,
-                "must be longer than zero",
-            ));
-        }
+        at_least_one("KeyedCircuitBreakers::new(max_keys)", max_keys)?;
+        longer_than_zero("KeyedCircuitBreakers::new(idle_timeout)", idle_timeout)?;
         Ok(Self {
             factory: Box::new(factory),
             max_keys,
@@ -189,16 +177,6 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
         self.sweep(&mut self.lock(), time::now())
     }
 
-    /// How many breakers the registry holds.
-    pub fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-
-    /// Whether the registry holds no breaker.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn sweep(&self, registry: &mut Registry<K, E>, now: Instant) -> usize {
         registry.next_sweep = now.checked_add(self.idle_timeout / 2);
         let victims: Vec<Stamp> = registry.evictable(now, self.idle_timeout).collect();
@@ -206,12 +184,6 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
             registry.evict(victim);
         }
         victims.len()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Registry<K, E>> {
-        // Every update of the maps is completed before user code (the
-        // factory) runs, so a poisoned lock still guards consistent maps.
-        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -257,16 +229,28 @@ impl<K: Hash + Eq + Clone, E> Registry<K, E> {
     }
 }
 
+impl<K, E> KeyedCircuitBreakers<K, E> {
+    /// How many breakers the registry holds.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Whether the registry holds no breaker.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry<K, E>> {
+        // Every update of the maps is completed before user code (the
+        // factory) runs, so a poisoned lock still guards consistent maps.
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<K, E> fmt::Debug for KeyedCircuitBreakers<K, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys = self
-            .registry
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entries
-            .len();
         f.debug_struct("KeyedCircuitBreakers")
-            .field("keys", &keys)
+            .field("keys", &self.len())
             .field("max_keys", &self.max_keys)
             .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
@@ -287,14 +271,12 @@ impl TooManyKeys {
     }
 }
 
-impl fmt::Display for TooManyKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "all {} keyed circuit breakers are in use or protecting a failing key; none can be evicted for a new key",
-            self.max_keys
-        )
-    }
-}
+display!(impl[] TooManyKeys, |self, f| {
+    write!(
+        f,
+        "all {} keyed circuit breakers are in use or protecting a failing key; none can be evicted for a new key",
+        self.max_keys
+    )
+});
 
 impl Error for TooManyKeys {}

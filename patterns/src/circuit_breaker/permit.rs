@@ -162,18 +162,16 @@ impl Rejected {
     }
 }
 
-impl fmt::Display for Rejected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "circuit breaker `{}` is {}", self.name, self.state)?;
-        match (self.state, self.retry_after) {
-            (CircuitState::HalfOpen, Some(after)) => {
-                write!(f, " and its trial calls are taken: retry within {after:?}")
-            }
-            (_, Some(after)) => write!(f, ": retry in {after:?}"),
-            (_, None) => f.write_str(": calls are refused until it is reset"),
+display!(impl[] Rejected, |self, f| {
+    write!(f, "circuit breaker `{}` is {}", self.name, self.state)?;
+    match (self.state, self.retry_after) {
+        (CircuitState::HalfOpen, Some(after)) => {
+            write!(f, " and its trial calls are taken: retry within {after:?}")
         }
+        (_, Some(after)) => write!(f, ": retry in {after:?}"),
+        (_, None) => f.write_str(": calls are refused until it is reset"),
     }
-}
+});
 
 impl Error for Rejected {}
 
@@ -205,14 +203,10 @@ impl<E> CallError<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for CallError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Rejected(rejected) => rejected.fmt(f),
-            Self::Failed(error) => error.fmt(f),
-        }
-    }
-}
+display!(impl[E: fmt::Display] CallError<E>, |self, f| match self {
+    Self::Rejected(rejected) => rejected.fmt(f),
+    Self::Failed(error) => error.fmt(f),
+});
 
 impl<E: Error + 'static> Error for CallError<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {

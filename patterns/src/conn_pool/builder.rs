@@ -88,85 +88,51 @@ impl<M: Manager> Pool<M> {
 }
 
 impl<M: Manager> PoolBuilder<M> {
-    /// The most connections open at once, idle, in use and being created
-    /// together (default 10). [`Pool::resize`] changes it later.
-    pub fn max_size(mut self, max_size: usize) -> Self {
-        self.config.max_size = max_size;
-        self
-    }
-
-    /// How many idle connections the maintenance task keeps ready (default
-    /// 0): it creates them in the background when fewer are idle and the
-    /// pool has room.
-    pub fn min_idle(mut self, min_idle: usize) -> Self {
-        self.config.min_idle = min_idle;
-        self
-    }
-
-    /// How long a whole [`get`](Pool::get) may take, waiting for capacity
-    /// included (default 30 s; `None`: no limit).
-    pub fn acquire_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.config.acquire_timeout = timeout.into();
-        self
-    }
-
-    /// How long one [`Manager::create`] may take (default 10 s; `None`: no
-    /// limit other than the acquire timeout).
-    pub fn create_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.config.create_timeout = timeout.into();
-        self
-    }
-
-    /// How long one [`Manager::recycle`] may take before its connection is
-    /// destroyed (default 5 s; `None`: no limit other than the acquire
-    /// timeout).
-    pub fn recycle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.config.recycle_timeout = timeout.into();
-        self
-    }
-
-    /// How long a connection may stay idle before the maintenance task closes
-    /// it, as long as more than `min_idle` are idle (default 10 min; `None`:
-    /// idle connections are kept).
-    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
-        self.config.idle_timeout = timeout.into();
-        self
-    }
-
-    /// How long a connection may live: older, it is destroyed when it comes
-    /// back or is found idle, never handed out again (default 30 min;
-    /// `None`: no limit). A connection in use is not interrupted.
-    pub fn max_lifetime(mut self, lifetime: impl Into<Option<Duration>>) -> Self {
-        self.config.max_lifetime = lifetime.into();
-        self
-    }
-
-    /// Reports a connection checked out for this long, with the place of the
-    /// `get` that took it (default `None`: off).
-    pub fn leak_threshold(mut self, threshold: impl Into<Option<Duration>>) -> Self {
-        self.config.leak_threshold = threshold.into();
-        self
-    }
-
-    /// Where leak reports go (default: one line on standard error). The
-    /// handler runs outside the pool's lock, in the task that noticed the
-    /// leak: the maintenance task, a `get` or a check-in.
-    pub fn on_leak(mut self, handler: impl Fn(&LeakReport) + Send + Sync + 'static) -> Self {
-        self.config.on_leak = Some(LeakHandler(Arc::new(handler)));
-        self
-    }
-
-    /// How often the maintenance task runs (default 30 s): expired idle
-    /// connections are closed and leaks reported at most this late.
-    pub fn maintenance_interval(mut self, interval: Duration) -> Self {
-        self.config.maintenance_interval = interval;
-        self
-    }
-
-    /// Which idle connection a `get` takes (default [`IdleOrder::Lifo`]).
-    pub fn idle_order(mut self, order: IdleOrder) -> Self {
-        self.config.idle_order = order;
-        self
+    setters! {
+        /// The most connections open at once, idle, in use and being created
+        /// together (default 10). [`Pool::resize`] changes it later.
+        max_size(max_size: usize) => config.max_size = max_size;
+        /// How many idle connections the maintenance task keeps ready (default
+        /// 0): it creates them in the background when fewer are idle and the
+        /// pool has room.
+        min_idle(min_idle: usize) => config.min_idle = min_idle;
+        /// How long a whole [`get`](Pool::get) may take, waiting for capacity
+        /// included (default 30 s; `None`: no limit).
+        acquire_timeout(timeout: impl Into<Option<Duration>>) =>
+            config.acquire_timeout = timeout.into();
+        /// How long one [`Manager::create`] may take (default 10 s; `None`: no
+        /// limit other than the acquire timeout).
+        create_timeout(timeout: impl Into<Option<Duration>>) =>
+            config.create_timeout = timeout.into();
+        /// How long one [`Manager::recycle`] may take before its connection is
+        /// destroyed (default 5 s; `None`: no limit other than the acquire
+        /// timeout).
+        recycle_timeout(timeout: impl Into<Option<Duration>>) =>
+            config.recycle_timeout = timeout.into();
+        /// How long a connection may stay idle before the maintenance task closes
+        /// it, as long as more than `min_idle` are idle (default 10 min; `None`:
+        /// idle connections are kept).
+        idle_timeout(timeout: impl Into<Option<Duration>>) =>
+            config.idle_timeout = timeout.into();
+        /// How long a connection may live: older, it is destroyed when it comes
+        /// back or is found idle, never handed out again (default 30 min;
+        /// `None`: no limit). A connection in use is not interrupted.
+        max_lifetime(lifetime: impl Into<Option<Duration>>) =>
+            config.max_lifetime = lifetime.into();
+        /// Reports a connection checked out for this long, with the place of the
+        /// `get` that took it (default `None`: off).
+        leak_threshold(threshold: impl Into<Option<Duration>>) =>
+            config.leak_threshold = threshold.into();
+        /// Where leak reports go (default: one line on standard error). The
+        /// handler runs outside the pool's lock, in the task that noticed the
+        /// leak: the maintenance task, a `get` or a check-in.
+        on_leak(handler: impl Fn(&LeakReport) + Send + Sync + 'static) =>
+            config.on_leak = Some(LeakHandler(Arc::new(handler)));
+        /// How often the maintenance task runs (default 30 s): expired idle
+        /// connections are closed and leaks reported at most this late.
+        maintenance_interval(interval: Duration) => config.maintenance_interval = interval;
+        /// Which idle connection a `get` takes (default [`IdleOrder::Lifo`]).
+        idle_order(order: IdleOrder) => config.idle_order = order;
     }
 
     /// Checks the settings and builds the pool. Inside a weft runtime the

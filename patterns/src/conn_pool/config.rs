@@ -146,21 +146,12 @@ pub enum ConfigError {
     },
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ZeroMaxSize => f.write_str("max_size must be at least 1"),
-            Self::MinIdleAboveMaxSize { min_idle, max_size } => {
-                write!(
-                    f,
-                    "min_idle ({min_idle}) is larger than max_size ({max_size})"
-                )
-            }
-            Self::ZeroDuration { setting } => {
-                write!(f, "{setting} is zero; pass None to turn it off")
-            }
-        }
+display!(impl[] ConfigError, |self, f| match self {
+    Self::ZeroMaxSize => f.write_str("max_size must be at least 1"),
+    Self::MinIdleAboveMaxSize { min_idle, max_size } => {
+        write!(f, "min_idle ({min_idle}) is larger than max_size ({max_size})")
     }
-}
+    Self::ZeroDuration { setting } => write!(f, "{setting} is zero; pass None to turn it off"),
+});
 
 impl Error for ConfigError {}

@@ -47,29 +47,16 @@ pub enum PoolError<E> {
     Closed,
 }
 
-impl<E: fmt::Display> fmt::Display for PoolError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Timeout {
-                kind: TimeoutKind::Acquire,
-                limit,
-            } => {
-                write!(f, "no connection within the acquire timeout ({limit:?})")
-            }
-            Self::Timeout {
-                kind: TimeoutKind::Create,
-                limit,
-            } => {
-                write!(
-                    f,
-                    "creating a connection took longer than the create timeout ({limit:?})"
-                )
-            }
-            Self::Create(error) => write!(f, "could not create a connection: {error}"),
-            Self::Closed => f.write_str("the pool is closed"),
-        }
+display!(impl[E: fmt::Display] PoolError<E>, |self, f| match self {
+    Self::Timeout { kind: TimeoutKind::Acquire, limit } => {
+        write!(f, "no connection within the acquire timeout ({limit:?})")
     }
-}
+    Self::Timeout { kind: TimeoutKind::Create, limit } => {
+        write!(f, "creating a connection took longer than the create timeout ({limit:?})")
+    }
+    Self::Create(error) => write!(f, "could not create a connection: {error}"),
+    Self::Closed => f.write_str("the pool is closed"),
+});
 
 impl<E: Error + 'static> Error for PoolError<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
@@ -113,11 +100,7 @@ impl<M> fmt::Debug for BuildError<M> {
     }
 }
 
-impl<M> fmt::Display for BuildError<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid pool configuration: {}", self.reason)
-    }
-}
+display!(impl[M] BuildError<M>, |self, f| write!(f, "invalid pool configuration: {}", self.reason));
 
 impl<M> Error for BuildError<M> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {

@@ -14,7 +14,6 @@
 //! the file, line and column of the `get` call in the caller's code.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -69,15 +68,13 @@ pub struct LeakReport {
     pub held_for: Duration,
 }
 
-impl fmt::Display for LeakReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "pooled connection {} has been checked out for {:?}, taken at {}",
-            self.connection_id, self.held_for, self.location
-        )
-    }
-}
+display!(impl[] LeakReport, |self, f| {
+    write!(
+        f,
+        "pooled connection {} has been checked out for {:?}, taken at {}",
+        self.connection_id, self.held_for, self.location
+    )
+});
 
 /// One registered checkout.
 #[derive(Debug)]

@@ -18,7 +18,7 @@ use super::maintenance;
 use super::manager::Manager;
 use super::metrics::PoolMetrics;
 use super::state::PoolState;
-use crate::deadline::{deadline_after, earliest, has_passed, within};
+use crate::deadline::{deadline_after, has_passed, step_deadline, within};
 
 /// A pool of connections made by a [`Manager`]; see the [module
 /// docs](super) for the algorithm, the defaults and the guarantees.
@@ -267,10 +267,7 @@ async fn checkout<M: Manager>(
     let recycled = loop {
         match lease.reserve().map_err(|PoolClosed| PoolError::Closed)? {
             Reserved::Idle => {
-                let limit = earliest(
-                    deadline_after(time::now(), config.recycle_timeout),
-                    deadline,
-                );
+                let limit = step_deadline(config.recycle_timeout, deadline);
                 let entry = lease.entry_mut();
                 let check = inner.manager.recycle(&mut entry.conn, &entry.info);
                 if let Some(Ok(())) = within(limit, check).await {
@@ -282,8 +279,8 @@ async fn checkout<M: Manager>(
                 }
             }
             Reserved::Create => {
-                let create_limit = deadline_after(time::now(), config.create_timeout);
-                match within(earliest(create_limit, deadline), inner.manager.create()).await {
+                let limit = step_deadline(config.create_timeout, deadline);
+                match within(limit, inner.manager.create()).await {
                     Some(Ok(conn)) => {
                         lease.created(conn);
                         break false;

@@ -30,16 +30,10 @@ pub struct ItemError<E> {
     pub failure: ItemFailure<E>,
 }
 
-impl<E: fmt::Display> fmt::Display for ItemError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.failure {
-            ItemFailure::Error(error) => write!(f, "stage {:?}: {error}", self.stage),
-            ItemFailure::Panicked(message) => {
-                write!(f, "stage {:?} panicked: {message}", self.stage)
-            }
-        }
-    }
-}
+display!(impl[E: fmt::Display] ItemError<E>, |self, f| match &self.failure {
+    ItemFailure::Error(error) => write!(f, "stage {:?}: {error}", self.stage),
+    ItemFailure::Panicked(message) => write!(f, "stage {:?} panicked: {message}", self.stage),
+});
 
 impl<E: fmt::Debug + fmt::Display> Error for ItemError<E> {}
 
@@ -96,23 +90,14 @@ pub enum InvalidPipeline {
     },
 }
 
-impl fmt::Display for InvalidPipeline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InvalidPipeline::ZeroCapacity { stage: None } => {
-                f.write_str("the input queue needs room for at least one item")
-            }
-            InvalidPipeline::ZeroCapacity { stage: Some(stage) } => {
-                write!(
-                    f,
-                    "the output queue of stage {stage:?} needs room for at least one item"
-                )
-            }
-            InvalidPipeline::NoWorkers { stage } => {
-                write!(f, "stage {stage:?} needs at least one worker")
-            }
-        }
+display!(impl[] InvalidPipeline, |self, f| match self {
+    InvalidPipeline::ZeroCapacity { stage: None } => {
+        f.write_str("the input queue needs room for at least one item")
     }
-}
+    InvalidPipeline::ZeroCapacity { stage: Some(stage) } => {
+        write!(f, "the output queue of stage {stage:?} needs room for at least one item")
+    }
+    InvalidPipeline::NoWorkers { stage } => write!(f, "stage {stage:?} needs at least one worker"),
+});
 
 impl Error for InvalidPipeline {}

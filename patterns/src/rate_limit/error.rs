@@ -76,23 +76,13 @@ impl TryAcquireError {
     }
 }
 
-impl fmt::Display for TryAcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::RateLimited {
-                requested,
-                retry_after,
-            } => write!(
-                f,
-                "rate limited: {requested} token(s) not available now, retry after {retry_after:?}"
-            ),
-            Self::ExceedsCapacity {
-                requested,
-                capacity,
-            } => exceeds_capacity(f, *requested, *capacity),
-        }
-    }
-}
+display!(impl[] TryAcquireError, |self, f| match self {
+    Self::RateLimited { requested, retry_after } => write!(
+        f,
+        "rate limited: {requested} token(s) not available now, retry after {retry_after:?}"
+    ),
+    Self::ExceedsCapacity { requested, capacity } => exceeds_capacity(f, *requested, *capacity),
+});
 
 impl Error for TryAcquireError {}
 
@@ -142,24 +132,14 @@ impl AcquireError {
     }
 }
 
-impl fmt::Display for AcquireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ExceedsCapacity {
-                requested,
-                capacity,
-            } => exceeds_capacity(f, *requested, *capacity),
-            Self::QueueFull {
-                requested,
-                max_waiters,
-            } => write!(
-                f,
-                "rate limiter's wait queue is full ({max_waiters} waiting): \
-                 request for {requested} token(s) refused"
-            ),
-        }
-    }
-}
+display!(impl[] AcquireError, |self, f| match self {
+    Self::ExceedsCapacity { requested, capacity } => exceeds_capacity(f, *requested, *capacity),
+    Self::QueueFull { requested, max_waiters } => write!(
+        f,
+        "rate limiter's wait queue is full ({max_waiters} waiting): \
+         request for {requested} token(s) refused"
+    ),
+});
 
 impl Error for AcquireError {}
 
@@ -207,18 +187,14 @@ impl<E> From<E> for KeyedError<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for KeyedError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Limited(error) => error.fmt(f),
-            Self::TooManyKeys { max_keys } => write!(
-                f,
-                "keyed rate limiter already tracks its maximum of {max_keys} keys and none \
-                 it inspected is idle: new key refused"
-            ),
-        }
-    }
-}
+display!(impl[E: fmt::Display] KeyedError<E>, |self, f| match self {
+    Self::Limited(error) => error.fmt(f),
+    Self::TooManyKeys { max_keys } => write!(
+        f,
+        "keyed rate limiter already tracks its maximum of {max_keys} keys and none \
+         it inspected is idle: new key refused"
+    ),
+});
 
 impl<E: Error + 'static> Error for KeyedError<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {

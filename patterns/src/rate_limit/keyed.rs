@@ -115,11 +115,10 @@ impl<K: Hash + Eq + Clone, P: RatePolicy> KeyedRateLimiter<K, P> {
         }
     }
 
-    /// Sets how many requests may wait in each key's line; the next one is
-    /// refused at once with [`AcquireError::QueueFull`].
-    pub fn with_max_waiters(mut self, per_key: usize) -> Self {
-        self.max_waiters = per_key;
-        self
+    setters! {
+        /// Sets how many requests may wait in each key's line; the next one is
+        /// refused at once with [`AcquireError::QueueFull`].
+        with_max_waiters(per_key: usize) => max_waiters = per_key;
     }
 
     /// Takes `n` tokens for `key` now, or says why not (see

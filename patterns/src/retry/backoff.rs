@@ -157,16 +157,11 @@ impl Backoff {
         self
     }
 
-    /// The largest delay before jitter; jitter only ever shortens it.
-    pub fn max_delay(mut self, max_delay: Duration) -> Self {
-        self.max_delay = max_delay;
-        self
-    }
-
-    /// How delays are randomised (default [`Jitter::Full`]).
-    pub fn jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = jitter;
-        self
+    setters! {
+        /// The largest delay before jitter; jitter only ever shortens it.
+        max_delay(max_delay: Duration) => max_delay = max_delay;
+        /// How delays are randomised (default [`Jitter::Full`]).
+        jitter(jitter: Jitter) => jitter = jitter;
     }
 
     /// The delays, with a generator seeded unpredictably.

@@ -35,7 +35,7 @@ use std::time::Duration;
 
 use weft_runtime::time;
 
-use super::ConfigError;
+use crate::config::{longer_than_zero, ConfigError};
 use crate::time_buckets::TimeBuckets;
 
 const BUCKETS: u32 = 10;
@@ -95,13 +95,7 @@ impl RetryBudget {
         min_retries_per_sec: u32,
         retry_percent: u32,
     ) -> Result<Self, ConfigError> {
-        if ttl.is_zero() {
-            return Err(ConfigError::new(
-                "RetryBudget::new(ttl)",
-                ttl,
-                "must be longer than zero",
-            ));
-        }
+        longer_than_zero("RetryBudget::new(ttl)", ttl)?;
         let reserve = u128::from(min_retries_per_sec) * ttl.as_nanos() / 1_000_000_000;
         Ok(Self {
             shared: Arc::new(Shared {

@@ -9,14 +9,13 @@
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use weft_runtime::time;
 
 use super::stats::StatCounters;
 use super::{AttemptFailure, Delays, GiveUpReason, RetryError, RetryPolicy};
-use crate::deadline::{deadline_after, earliest, passed_at, within};
+use crate::deadline::{deadline_after, passed_at, step_deadline, within};
 
 type Predicate<'a, X> = Box<dyn FnMut(&X) -> bool + 'a>;
 type Hint<'a, E> = Box<dyn FnMut(&E) -> Option<Duration> + 'a>;
@@ -114,36 +113,26 @@ where
         }
     }
 
-    /// Retries only the errors for which `predicate` is true (by default
-    /// every error is retried). Other errors end the call at once with
-    /// [`GiveUpReason::NotRetryable`].
-    pub fn when(mut self, predicate: impl FnMut(&E) -> bool + 'a) -> Self {
-        self.retry_error_if = Some(Box::new(predicate));
-        self
-    }
-
-    /// Also retries successful values for which `predicate` is true (an
-    /// empty page, a "try later" status). If the retries run out, the last
-    /// such value is returned as `Ok`, and the call counts as given up.
-    pub fn when_value(mut self, predicate: impl FnMut(&T) -> bool + 'a) -> Self {
-        self.retry_value_if = Some(Box::new(predicate));
-        self
-    }
-
-    /// Lets an error name the next delay (HTTP's `Retry-After`, a circuit
-    /// breaker's "retry in"): when `hint` returns `Some(delay)`, the call
-    /// sleeps exactly that long (no jitter, and even past `max_delay`: the
-    /// server knows best), still within the deadline and the retry limits.
-    pub fn retry_after(mut self, hint: impl FnMut(&E) -> Option<Duration> + 'a) -> Self {
-        self.retry_after = Some(Box::new(hint));
-        self
-    }
-
-    /// Calls `hook` before every retry's sleep, with the failed attempt,
-    /// its cause and the coming delay (for logs and metrics).
-    pub fn on_retry(mut self, hook: impl FnMut(&RetryEvent<'_, T, E>) + 'a) -> Self {
-        self.on_retry = Some(Box::new(hook));
-        self
+    setters! {
+        /// Retries only the errors for which `predicate` is true (by default
+        /// every error is retried). Other errors end the call at once with
+        /// [`GiveUpReason::NotRetryable`].
+        when(predicate: impl FnMut(&E) -> bool + 'a) =>
+            retry_error_if = Some(Box::new(predicate));
+        /// Also retries successful values for which `predicate` is true (an
+        /// empty page, a "try later" status). If the retries run out, the last
+        /// such value is returned as `Ok`, and the call counts as given up.
+        when_value(predicate: impl FnMut(&T) -> bool + 'a) =>
+            retry_value_if = Some(Box::new(predicate));
+        /// Lets an error name the next delay (HTTP's `Retry-After`, a circuit
+        /// breaker's "retry in"): when `hint` returns `Some(delay)`, the call
+        /// sleeps exactly that long (no jitter, and even past `max_delay`: the
+        /// server knows best), still within the deadline and the retry limits.
+        retry_after(hint: impl FnMut(&E) -> Option<Duration> + 'a) =>
+            retry_after = Some(Box::new(hint));
+        /// Calls `hook` before every retry's sleep, with the failed attempt,
+        /// its cause and the coming delay (for logs and metrics).
+        on_retry(hook: impl FnMut(&RetryEvent<'_, T, E>) + 'a) => on_retry = Some(Box::new(hook));
     }
 
     /// Runs the call, counting it as cancelled if its future is dropped
@@ -222,8 +211,7 @@ where
         &mut self,
         deadline: Option<Instant>,
     ) -> Result<Result<T, E>, Option<Instant>> {
-        let per_attempt = deadline_after(time::now(), self.policy.attempt_timeout);
-        let cut_at = earliest(per_attempt, deadline);
+        let cut_at = step_deadline(self.policy.attempt_timeout, deadline);
         within(cut_at, (self.operation)()).await.ok_or(cut_at)
     }
 
@@ -321,9 +309,7 @@ where
     type IntoFuture = RetryFuture<'a, T, E>;
 
     fn into_future(self) -> Self::IntoFuture {
-        RetryFuture {
-            inner: Box::pin(self.run()),
-        }
+        Box::pin(self.run())
     }
 }
 
@@ -339,22 +325,7 @@ impl<Op, T, E> fmt::Debug for Retry<'_, Op, T, E> {
     }
 }
 
-/// The future of an awaited [`Retry`]. Dropping it stops the call at once
-/// (see the module docs of `retry`).
-pub struct RetryFuture<'a, T, E> {
-    inner: Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + 'a>>,
-}
-
-impl<T, E> Future for RetryFuture<'_, T, E> {
-    type Output = Result<T, RetryError<E>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx)
-    }
-}
-
-impl<T, E> fmt::Debug for RetryFuture<'_, T, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RetryFuture").finish_non_exhaustive()
-    }
-}
+/// The future of an awaited [`Retry`]: the retry loop, boxed once so that
+/// its type can be named. Dropping it stops the call at once (see the
+/// module docs of `retry`).
+pub type RetryFuture<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + 'a>>;

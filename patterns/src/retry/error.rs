@@ -18,16 +18,14 @@ pub enum GiveUpReason {
     BudgetExhausted,
 }
 
-impl fmt::Display for GiveUpReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NotRetryable => "the error is not retryable",
-            Self::RetriesExhausted => "no retries left",
-            Self::DeadlineReached => "the deadline would be passed",
-            Self::BudgetExhausted => "the retry budget is exhausted",
-        })
-    }
-}
+display!(impl[] GiveUpReason, |self, f| {
+    f.write_str(match self {
+        Self::NotRetryable => "the error is not retryable",
+        Self::RetriesExhausted => "no retries left",
+        Self::DeadlineReached => "the deadline would be passed",
+        Self::BudgetExhausted => "the retry budget is exhausted",
+    })
+});
 
 /// How the last attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,20 +95,14 @@ impl<E> RetryError<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for RetryError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let plural = if self.attempts == 1 { "" } else { "s" };
-        write!(
-            f,
-            "gave up after {} attempt{plural} ({}): ",
-            self.attempts, self.reason
-        )?;
-        match &self.last {
-            AttemptFailure::Error(error) => write!(f, "{error}"),
-            AttemptFailure::TimedOut => f.write_str("the last attempt timed out"),
-        }
+display!(impl[E: fmt::Display] RetryError<E>, |self, f| {
+    let plural = if self.attempts == 1 { "" } else { "s" };
+    write!(f, "gave up after {} attempt{plural} ({}): ", self.attempts, self.reason)?;
+    match &self.last {
+        AttemptFailure::Error(error) => write!(f, "{error}"),
+        AttemptFailure::TimedOut => f.write_str("the last attempt timed out"),
     }
-}
+});
 
 impl<E: Error + 'static> Error for RetryError<E> {
     fn source(&self) -> Option<&(dyn Error + 'static)> {

@@ -95,7 +95,6 @@
 mod backoff;
 mod budget;
 mod call;
-mod config_error;
 mod error;
 pub(crate) mod rng;
 mod stats;
@@ -103,10 +102,10 @@ mod stats;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::config::ConfigError;
 pub use backoff::{Backoff, Delays, Jitter};
 pub use budget::RetryBudget;
 pub use call::{Retry, RetryCause, RetryEvent, RetryFuture};
-pub use config_error::ConfigError;
 pub use error::{AttemptFailure, GiveUpReason, RetryError};
 pub use stats::RetryStats;
 
@@ -168,41 +167,24 @@ impl RetryPolicy {
         }
     }
 
-    /// At most `retries` attempts after the first (0: never retry).
-    pub fn max_retries(mut self, retries: u32) -> Self {
-        self.max_retries = retries;
-        self
-    }
-
-    /// Every call ends within `total` of its start: an attempt still running
-    /// at the deadline is dropped, and a backoff sleep that would end at or
-    /// after the deadline is not started (the call gives up at once).
-    pub fn deadline(mut self, total: Duration) -> Self {
-        self.deadline = Some(total);
-        self
-    }
-
-    /// Each attempt gets at most `limit`; an attempt that runs longer is
-    /// dropped and counts as a retryable failure
-    /// ([`AttemptFailure::TimedOut`]).
-    pub fn attempt_timeout(mut self, limit: Duration) -> Self {
-        self.attempt_timeout = Some(limit);
-        self
-    }
-
-    /// Retries also need the shared `budget`'s consent (see
-    /// [`RetryBudget`]); every call deposits its first attempt in it.
-    pub fn budget(mut self, budget: RetryBudget) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Makes the jitter reproducible: the n-th call of this policy (and its
-    /// clones) draws the same delays on every run. Distinct calls still get
-    /// distinct streams.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
+    setters! {
+        /// At most `retries` attempts after the first (0: never retry).
+        max_retries(retries: u32) => max_retries = retries;
+        /// Every call ends within `total` of its start: an attempt still running
+        /// at the deadline is dropped, and a backoff sleep that would end at or
+        /// after the deadline is not started (the call gives up at once).
+        deadline(total: Duration) => deadline = Some(total);
+        /// Each attempt gets at most `limit`; an attempt that runs longer is
+        /// dropped and counts as a retryable failure
+        /// ([`AttemptFailure::TimedOut`]).
+        attempt_timeout(limit: Duration) => attempt_timeout = Some(limit);
+        /// Retries also need the shared `budget`'s consent (see
+        /// [`RetryBudget`]); every call deposits its first attempt in it.
+        budget(budget: RetryBudget) => budget = Some(budget);
+        /// Makes the jitter reproducible: the n-th call of this policy (and its
+        /// clones) draws the same delays on every run. Distinct calls still get
+        /// distinct streams.
+        seed(seed: u64) => seed = seed;
     }
 
     /// The counters of every call made through this policy and its clones.

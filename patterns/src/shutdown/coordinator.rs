@@ -409,20 +409,16 @@ pub enum ShutdownTrigger {
     Requested,
 }
 
-impl fmt::Display for ShutdownTrigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ShutdownTrigger::Signal(kind) if *kind == SignalKind::interrupt() => {
-                f.write_str("interrupted (SIGINT)")
-            }
-            ShutdownTrigger::Signal(kind) if *kind == SignalKind::terminate() => {
-                f.write_str("terminated (SIGTERM)")
-            }
-            ShutdownTrigger::Signal(kind) => write!(f, "signal {}", kind.as_raw()),
-            ShutdownTrigger::Requested => f.write_str("shutdown requested"),
-        }
+display!(impl[] ShutdownTrigger, |self, f| match self {
+    ShutdownTrigger::Signal(kind) if *kind == SignalKind::interrupt() => {
+        f.write_str("interrupted (SIGINT)")
     }
-}
+    ShutdownTrigger::Signal(kind) if *kind == SignalKind::terminate() => {
+        f.write_str("terminated (SIGTERM)")
+    }
+    ShutdownTrigger::Signal(kind) => write!(f, "signal {}", kind.as_raw()),
+    ShutdownTrigger::Requested => f.write_str("shutdown requested"),
+});
 
 /// What a [`Shutdown::shutdown`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,54 +433,34 @@ pub struct ShutdownReport {
     pub elapsed: Duration,
 }
 
-impl fmt::Display for ShutdownReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} task(s) in flight: {} finished, {} cancelled",
-            self.in_flight,
-            self.finished,
-            self.cancelled.len()
-        )?;
-        if !self.cancelled.is_empty() {
-            write!(f, " ({})", self.cancelled.join(", "))?;
-        }
-        write!(f, " in {:?}", self.elapsed)
+display!(impl[] ShutdownReport, |self, f| {
+    write!(
+        f,
+        "{} task(s) in flight: {} finished, {} cancelled",
+        self.in_flight,
+        self.finished,
+        self.cancelled.len()
+    )?;
+    if !self.cancelled.is_empty() {
+        write!(f, " ({})", self.cancelled.join(", "))?;
     }
+    write!(f, " in {:?}", self.elapsed)
+});
+
+work_refused! {
+    /// [`Shutdown::spawn`] refused work because shutdown was requested; the
+    /// work comes back unrun.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new().start_paused(true).build();
+    /// rt.block_on(async {
+    ///     let shutdown = weft_patterns::shutdown::Shutdown::new();
+    ///     shutdown.token().cancel();
+    ///     let refused = shutdown.spawn("late", async { 5 }).unwrap_err();
+    ///     assert_eq!(refused.to_string(), "shutting down: no new work is accepted");
+    ///     assert_eq!(refused.into_inner().await, 5);
+    /// });
+    /// ```
+    ShuttingDown,
+    "shutting down: no new work is accepted"
 }
-
-/// [`Shutdown::spawn`] refused work because shutdown was requested; the
-/// work comes back unrun.
-///
-/// ```
-/// let rt = weft_runtime::Builder::new().start_paused(true).build();
-/// rt.block_on(async {
-///     let shutdown = weft_patterns::shutdown::Shutdown::new();
-///     shutdown.token().cancel();
-///     let refused = shutdown.spawn("late", async { 5 }).unwrap_err();
-///     assert_eq!(refused.to_string(), "shutting down: no new work is accepted");
-///     assert_eq!(refused.into_inner().await, 5);
-/// });
-/// ```
-pub struct ShuttingDown<F>(pub F);
-
-impl<F> ShuttingDown<F> {
-    /// The work that was refused.
-    pub fn into_inner(self) -> F {
-        self.0
-    }
-}
-
-impl<F> fmt::Debug for ShuttingDown<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ShuttingDown(..)")
-    }
-}
-
-impl<F> fmt::Display for ShuttingDown<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("shutting down: no new work is accepted")
-    }
-}
-
-impl<F> std::error::Error for ShuttingDown<F> {}

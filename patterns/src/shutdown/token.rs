@@ -54,9 +54,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 use weft_primitives::{Event, EventWait};
 
@@ -233,9 +233,7 @@ impl CancellationToken {
     /// weft_runtime::run(token.cancelled());
     /// ```
     pub fn cancelled(&self) -> WaitForCancellation<'_> {
-        WaitForCancellation {
-            wait: self.node.cancelled.wait(),
-        }
+        self.node.cancelled.wait()
     }
 
     /// Like [`cancelled`](Self::cancelled), but the future owns the token,
@@ -327,26 +325,7 @@ impl fmt::Debug for CancellationToken {
 /// token.cancel();
 /// weft_runtime::run(wait);
 /// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct WaitForCancellation<'a> {
-    wait: EventWait<'a>,
-}
-
-impl Future for WaitForCancellation<'_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.wait).poll(cx)
-    }
-}
-
-impl fmt::Debug for WaitForCancellation<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaitForCancellation")
-            .field("wait", &self.wait)
-            .finish()
-    }
-}
+pub type WaitForCancellation<'a> = EventWait<'a>;
 
 /// Cancels its token when dropped; made by [`CancellationToken::drop_guard`].
 ///
@@ -356,6 +335,7 @@ impl fmt::Debug for WaitForCancellation<'_> {
 /// let token_back = guard.disarm(); // keeps the token alive, uncancelled
 /// assert!(!token_back.is_cancelled());
 /// ```
+#[derive(Debug)]
 pub struct DropGuard {
     /// `None` once disarmed.
     token: Option<CancellationToken>,
@@ -375,14 +355,6 @@ impl Drop for DropGuard {
         if let Some(token) = self.token.take() {
             token.cancel();
         }
-    }
-}
-
-impl fmt::Debug for DropGuard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DropGuard")
-            .field("token", &self.token)
-            .finish()
     }
 }
 

@@ -26,15 +26,11 @@ pub enum TaskError<E> {
     Cancelled,
 }
 
-impl<E: fmt::Display> fmt::Display for TaskError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskError::Failed(error) => write!(f, "the task failed: {error}"),
-            TaskError::Panicked(message) => write!(f, "the task panicked: {message}"),
-            TaskError::Cancelled => f.write_str("the task was cancelled"),
-        }
-    }
-}
+display!(impl[E: fmt::Display] TaskError<E>, |self, f| match self {
+    TaskError::Failed(error) => write!(f, "the task failed: {error}"),
+    TaskError::Panicked(message) => write!(f, "the task panicked: {message}"),
+    TaskError::Cancelled => f.write_str("the task was cancelled"),
+});
 
 impl<E: fmt::Debug + fmt::Display> Error for TaskError<E> {}
 
@@ -91,16 +87,14 @@ impl<K: fmt::Debug, F> fmt::Debug for SubmitError<K, F> {
     }
 }
 
-impl<K: fmt::Debug, F> fmt::Display for SubmitError<K, F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match self.reason {
-            Refusal::DuplicateId => "a task with this id is still pending or running",
-            Refusal::Full => "too many tasks are pending or running",
-            Refusal::Closed => "the task manager is shutting down",
-        };
-        write!(f, "task {:?} was refused: {why}", self.id)
-    }
-}
+display!(impl[K: fmt::Debug, F] SubmitError<K, F>, |self, f| {
+    let why = match self.reason {
+        Refusal::DuplicateId => "a task with this id is still pending or running",
+        Refusal::Full => "too many tasks are pending or running",
+        Refusal::Closed => "the task manager is shutting down",
+    };
+    write!(f, "task {:?} was refused: {why}", self.id)
+});
 
 impl<K: fmt::Debug, F> Error for SubmitError<K, F> {}
 
@@ -123,16 +117,10 @@ pub enum CancelError {
     Finished(TaskStatus),
 }
 
-impl fmt::Display for CancelError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CancelError::Unknown => f.write_str("no task with this id"),
-            CancelError::Finished(status) => {
-                write!(f, "the task already finished ({status})")
-            }
-        }
-    }
-}
+display!(impl[] CancelError, |self, f| match self {
+    CancelError::Unknown => f.write_str("no task with this id"),
+    CancelError::Finished(status) => write!(f, "the task already finished ({status})"),
+});
 
 impl Error for CancelError {}
 
@@ -154,14 +142,10 @@ pub enum InvalidTaskManagerConfig {
     NoConcurrency,
 }
 
-impl fmt::Display for InvalidTaskManagerConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InvalidTaskManagerConfig::NoConcurrency => {
-                f.write_str("a task manager must let at least one task run at a time")
-            }
-        }
+display!(impl[] InvalidTaskManagerConfig, |self, f| match self {
+    InvalidTaskManagerConfig::NoConcurrency => {
+        f.write_str("a task manager must let at least one task run at a time")
     }
-}
+});
 
 impl Error for InvalidTaskManagerConfig {}

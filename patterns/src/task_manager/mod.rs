@@ -439,24 +439,15 @@ where
     T: 'static,
     E: 'static,
 {
-    /// How many tasks run at once (default 10).
-    pub fn max_concurrent(mut self, tasks: usize) -> Self {
-        self.max_concurrent = tasks;
-        self
-    }
-
-    /// How many tasks may wait for a slot (default 1024); beyond it,
-    /// `submit` refuses with [`Refusal::Full`].
-    pub fn max_pending(mut self, tasks: usize) -> Self {
-        self.max_pending = tasks;
-        self
-    }
-
-    /// How many finished tasks keep their record and result (default 1000);
-    /// the oldest finished is evicted first.
-    pub fn retain_finished(mut self, tasks: usize) -> Self {
-        self.retain_finished = tasks;
-        self
+    setters! {
+        /// How many tasks run at once (default 10).
+        max_concurrent(tasks: usize) => max_concurrent = tasks;
+        /// How many tasks may wait for a slot (default 1024); beyond it,
+        /// `submit` refuses with [`Refusal::Full`].
+        max_pending(tasks: usize) => max_pending = tasks;
+        /// How many finished tasks keep their record and result (default 1000);
+        /// the oldest finished is evicted first.
+        retain_finished(tasks: usize) => retain_finished = tasks;
     }
 
     /// The manager.

@@ -19,7 +19,6 @@
 //! record is evicted (or the id reused) before it runs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -63,17 +62,15 @@ impl TaskStatus {
     }
 }
 
-impl fmt::Display for TaskStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TaskStatus::Pending => "pending",
-            TaskStatus::Running => "running",
-            TaskStatus::Completed => "completed",
-            TaskStatus::Failed => "failed",
-            TaskStatus::Cancelled => "cancelled",
-        })
-    }
-}
+display!(impl[] TaskStatus, |self, f| {
+    f.write_str(match self {
+        TaskStatus::Pending => "pending",
+        TaskStatus::Running => "running",
+        TaskStatus::Completed => "completed",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Cancelled => "cancelled",
+    })
+});
 
 /// A task's status and timestamps (read on the runtime's clock, so they
 /// follow a paused clock in tests).
@@ -103,10 +100,8 @@ struct Record<K, T, E> {
     /// Submission number: tells this submission from a later one that
     /// reuses the id, and orders `list`.
     seq: u64,
-    status: TaskStatus,
-    created_at: Instant,
-    started_at: Option<Instant>,
-    finished_at: Option<Instant>,
+    /// What `status` reports: the id, the status and the timestamps.
+    info: TaskInfo<K>,
     /// The key of this record in `Table::finished`, once finished.
     finish_seq: Option<u64>,
     /// `Some` once finished, until `remove` takes it.
@@ -114,18 +109,6 @@ struct Record<K, T, E> {
     /// Cancels this task; a child of the manager's token.
     token: CancellationToken,
     done: Arc<Done<K>>,
-}
-
-impl<K: Clone, T, E> Record<K, T, E> {
-    fn info(&self, id: &K) -> TaskInfo<K> {
-        TaskInfo {
-            id: id.clone(),
-            status: self.status,
-            created_at: self.created_at,
-            started_at: self.started_at,
-            finished_at: self.finished_at,
-        }
-    }
 }
 
 /// The events to set once the table's lock is released.
@@ -217,7 +200,7 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         if self
             .records
             .get(id)
-            .is_some_and(|r| !r.status.is_finished())
+            .is_some_and(|r| !r.info.status.is_finished())
         {
             return Err(Refusal::DuplicateId);
         }
@@ -233,10 +216,13 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
         self.next_seq += 1;
         let record = Record {
             seq,
-            status: TaskStatus::Pending,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
+            info: TaskInfo {
+                id: id.clone(),
+                status: TaskStatus::Pending,
+                created_at: now,
+                started_at: None,
+                finished_at: None,
+            },
             finish_seq: None,
             outcome: None,
             token,
@@ -253,14 +239,14 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
     fn active_record(&mut self, id: &K, seq: u64) -> Option<&mut Record<K, T, E>> {
         self.records
             .get_mut(id)
-            .filter(|r| r.seq == seq && !r.status.is_finished())
+            .filter(|r| r.seq == seq && !r.info.status.is_finished())
     }
 
     /// Marks submission `seq` running.
     pub(super) fn start(&mut self, id: &K, seq: u64, now: Instant) {
         if let Some(record) = self.active_record(id, seq) {
-            record.status = TaskStatus::Running;
-            record.started_at = Some(now);
+            record.info.status = TaskStatus::Running;
+            record.info.started_at = Some(now);
             self.pending -= 1;
             self.running += 1;
         }
@@ -277,17 +263,17 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
     ) -> Option<Wakes<K>> {
         let finish_seq = self.next_seq;
         let record = self.active_record(id, seq)?;
-        let was_running = record.status == TaskStatus::Running;
-        record.status = match &outcome {
+        let was_running = record.info.status == TaskStatus::Running;
+        record.info.status = match &outcome {
             Ok(_) => TaskStatus::Completed,
             Err(TaskError::Failed(_) | TaskError::Panicked(_)) => TaskStatus::Failed,
             Err(TaskError::Cancelled) => TaskStatus::Cancelled,
         };
-        record.finished_at = Some(now);
+        record.info.finished_at = Some(now);
         record.finish_seq = Some(finish_seq);
         record.outcome = Some(outcome);
         // Cannot fail: the cell is written once, here, when the task ends.
-        let _ = record.done.info.set(record.info(id));
+        let _ = record.done.info.set(record.info.clone());
         let done = record.done.clone();
         if was_running {
             self.running -= 1;
@@ -322,21 +308,21 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
     }
 
     pub(super) fn info(&self, id: &K) -> Option<TaskInfo<K>> {
-        Some(self.records.get(id)?.info(id))
+        Some(self.records.get(id)?.info.clone())
     }
 
     /// Every record's info, in submission order.
     pub(super) fn list(&self) -> Vec<TaskInfo<K>> {
         let mut records: Vec<_> = self.records.iter().collect();
         records.sort_by_key(|(_, record)| record.seq);
-        records.into_iter().map(|(id, r)| r.info(id)).collect()
+        records.into_iter().map(|(_, r)| r.info.clone()).collect()
     }
 
     /// Asks an active task to stop.
     pub(super) fn cancel(&self, id: &K) -> Result<(), CancelError> {
         let record = self.records.get(id).ok_or(CancelError::Unknown)?;
-        if record.status.is_finished() {
-            return Err(CancelError::Finished(record.status));
+        if record.info.status.is_finished() {
+            return Err(CancelError::Finished(record.info.status));
         }
         record.token.cancel();
         Ok(())
@@ -357,7 +343,7 @@ impl<K: Eq + Hash + Clone, T, E> Table<K, T, E> {
     pub(super) fn active_tasks(&self) -> Vec<(u64, K, Arc<Done<K>>)> {
         self.records
             .iter()
-            .filter(|(_, r)| !r.status.is_finished())
+            .filter(|(_, r)| !r.info.status.is_finished())
             .map(|(id, r)| (r.seq, id.clone(), r.done.clone()))
             .collect()
     }

@@ -24,40 +24,30 @@ pub enum JobError {
     RateLimited(String),
 }
 
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            JobError::Cancelled => f.write_str("the job was cancelled"),
-            JobError::Panicked(message) => write!(f, "the job panicked: {message}"),
-            JobError::RateLimited(reason) => {
-                write!(f, "the rate limiter refused the job: {reason}")
-            }
-        }
-    }
-}
+display!(impl[] JobError, |self, f| match self {
+    JobError::Cancelled => f.write_str("the job was cancelled"),
+    JobError::Panicked(message) => write!(f, "the job panicked: {message}"),
+    JobError::RateLimited(reason) => write!(f, "the rate limiter refused the job: {reason}"),
+});
 
 impl Error for JobError {}
 
-/// [`submit`](super::WorkerPool::submit) found the pool shut down; the job
-/// comes back unrun.
-///
-/// ```
-/// let rt = weft_runtime::Builder::new().start_paused(true).build();
-/// rt.block_on(async {
-///     let pool = weft_patterns::worker_pool::WorkerPool::builder().build().unwrap();
-///     pool.shutdown(std::time::Duration::ZERO).await;
-///     let closed = pool.submit(async { 7 }).await.unwrap_err();
-///     assert_eq!(closed.to_string(), "the worker pool is shut down");
-///     assert_eq!(closed.into_inner().await, 7);
-/// });
-/// ```
-pub struct PoolClosed<F>(pub F);
-
-impl<F> PoolClosed<F> {
-    /// The job that was not submitted.
-    pub fn into_inner(self) -> F {
-        self.0
-    }
+work_refused! {
+    /// [`submit`](super::WorkerPool::submit) found the pool shut down; the job
+    /// comes back unrun.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new().start_paused(true).build();
+    /// rt.block_on(async {
+    ///     let pool = weft_patterns::worker_pool::WorkerPool::builder().build().unwrap();
+    ///     pool.shutdown(std::time::Duration::ZERO).await;
+    ///     let closed = pool.submit(async { 7 }).await.unwrap_err();
+    ///     assert_eq!(closed.to_string(), "the worker pool is shut down");
+    ///     assert_eq!(closed.into_inner().await, 7);
+    /// });
+    /// ```
+    PoolClosed,
+    "the worker pool is shut down"
 }
 
 /// Why [`try_submit`](super::WorkerPool::try_submit) did not take a job;
@@ -95,20 +85,6 @@ impl<F> TrySubmitError<F> {
     }
 }
 
-impl<F> fmt::Debug for PoolClosed<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PoolClosed(..)")
-    }
-}
-
-impl<F> fmt::Display for PoolClosed<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the worker pool is shut down")
-    }
-}
-
-impl<F> Error for PoolClosed<F> {}
-
 impl<F> fmt::Debug for TrySubmitError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -118,14 +94,10 @@ impl<F> fmt::Debug for TrySubmitError<F> {
     }
 }
 
-impl<F> fmt::Display for TrySubmitError<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySubmitError::Full(_) => f.write_str("the worker pool's queue is full"),
-            TrySubmitError::Closed(_) => f.write_str("the worker pool is shut down"),
-        }
-    }
-}
+display!(impl[F] TrySubmitError<F>, |self, f| match self {
+    TrySubmitError::Full(_) => f.write_str("the worker pool's queue is full"),
+    TrySubmitError::Closed(_) => f.write_str("the worker pool is shut down"),
+});
 
 impl<F> Error for TrySubmitError<F> {}
 
@@ -147,15 +119,13 @@ pub enum InvalidPoolConfig {
     ZeroCapacity,
 }
 
-impl fmt::Display for InvalidPoolConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InvalidPoolConfig::NoWorkers => "a worker pool needs at least one worker",
-            InvalidPoolConfig::ZeroCapacity => {
-                "the submission queue needs room for at least one job (it is bounded on purpose)"
-            }
-        })
-    }
-}
+display!(impl[] InvalidPoolConfig, |self, f| {
+    f.write_str(match self {
+        InvalidPoolConfig::NoWorkers => "a worker pool needs at least one worker",
+        InvalidPoolConfig::ZeroCapacity => {
+            "the submission queue needs room for at least one job (it is bounded on purpose)"
+        }
+    })
+});
 
 impl Error for InvalidPoolConfig {}

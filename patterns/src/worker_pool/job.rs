@@ -50,11 +50,7 @@ use crate::shutdown::CancellationToken;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct JobId(pub(super) u64);
 
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "job #{}", self.0)
-    }
-}
+display!(impl[] JobId, |self, f| write!(f, "job #{}", self.0));
 
 /// The pool's counters; every submitted job ends in exactly one of
 /// `completed`, `panicked`, `rate_limited` and `cancelled`.

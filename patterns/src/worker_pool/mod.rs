@@ -384,32 +384,19 @@ pub struct WorkerPoolBuilder<F> {
 }
 
 impl<F: Future + 'static> WorkerPoolBuilder<F> {
-    /// The number of workers, so of jobs running at once (default 4).
-    pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers;
-        self
-    }
-
-    /// How many jobs may wait in the queue (default 64). When it is full,
-    /// `submit` waits and `try_submit` fails.
-    pub fn queue_capacity(mut self, capacity: usize) -> Self {
-        self.queue_capacity = capacity;
-        self
-    }
-
-    /// A limit on how fast jobs start, awaited by a worker before each job:
-    /// an [`IntervalLimit`], a crate
-    /// [`RateLimiter`](crate::rate_limit::RateLimiter), or any [`RateLimit`].
-    pub fn rate_limit(mut self, limiter: impl RateLimit + 'static) -> Self {
-        self.limiter = Some(Box::new(limiter));
-        self
-    }
-
-    /// The prefix of the workers' task names (default `"pool"`): the
-    /// runtime's task snapshots show `pool-worker-0`, ...
-    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.name = name.into();
-        self
+    setters! {
+        /// The number of workers, so of jobs running at once (default 4).
+        workers(workers: usize) => workers = workers;
+        /// How many jobs may wait in the queue (default 64). When it is full,
+        /// `submit` waits and `try_submit` fails.
+        queue_capacity(capacity: usize) => queue_capacity = capacity;
+        /// A limit on how fast jobs start, awaited by a worker before each job:
+        /// an [`IntervalLimit`], a crate
+        /// [`RateLimiter`](crate::rate_limit::RateLimiter), or any [`RateLimit`].
+        rate_limit(limiter: impl RateLimit + 'static) => limiter = Some(Box::new(limiter));
+        /// The prefix of the workers' task names (default `"pool"`): the
+        /// runtime's task snapshots show `pool-worker-0`, ...
+        name(name: impl Into<Arc<str>>) => name = name.into();
     }
 
     /// Starts the workers on the current weft runtime.
@@ -495,21 +482,19 @@ pub struct PoolReport {
     pub elapsed: Duration,
 }
 
-impl fmt::Display for PoolReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let totals = &self.totals;
-        write!(
-            f,
-            "{} job(s): {} completed, {} panicked, {} rate-limited, {} cancelled",
-            totals.submitted,
-            totals.completed,
-            totals.panicked,
-            totals.rate_limited,
-            totals.cancelled,
-        )?;
-        if self.deadline_reached {
-            f.write_str(" (deadline reached)")?;
-        }
-        write!(f, " in {:?}", self.elapsed)
+display!(impl[] PoolReport, |self, f| {
+    let totals = &self.totals;
+    write!(
+        f,
+        "{} job(s): {} completed, {} panicked, {} rate-limited, {} cancelled",
+        totals.submitted,
+        totals.completed,
+        totals.panicked,
+        totals.rate_limited,
+        totals.cancelled,
+    )?;
+    if self.deadline_reached {
+        f.write_str(" (deadline reached)")?;
     }
-}
+    write!(f, " in {:?}", self.elapsed)
+});
