@@ -12,7 +12,7 @@ use std::task::Poll;
 
 use loom::sync::Arc;
 use loom::thread;
-use weft_primitives::{Barrier, BarrierWaitResult, BrokenBarrierError};
+use weft_primitives::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 use weft_tests::{poll_once, WakeCounter};
 
 /// Passes `barrier` twice in a row, blocking the thread while it waits.
@@ -22,6 +22,13 @@ fn pass_twice(barrier: &Barrier) -> [BarrierWaitResult; 2] {
         let second = barrier.wait().await.unwrap();
         [first, second]
     })
+}
+
+/// A wait on `barrier` polled once, by the first party to arrive: queued.
+fn queued_wait<'a>(barrier: &'a Barrier, counter: &WakeCounter) -> BarrierWait<'a> {
+    let mut wait = barrier.wait();
+    assert!(poll_once(Pin::new(&mut wait), counter).is_pending());
+    wait
 }
 
 /// Checks what the parties of one cycle learnt: each index in
@@ -228,8 +235,7 @@ fn released_party_dropped_while_the_next_cycle_waits() {
     loom::model(|| {
         let barrier = Arc::new(Barrier::new(2));
         let counter = WakeCounter::new();
-        let mut released = barrier.wait();
-        assert!(poll_once(Pin::new(&mut released), &counter).is_pending());
+        let mut released = queued_wait(&barrier, &counter);
         let leader = {
             let barrier = barrier.clone();
             thread::spawn(move || {
@@ -269,8 +275,7 @@ fn reset_by_the_leader_races_a_released_party() {
     loom::model(|| {
         let barrier = Arc::new(Barrier::new(2));
         let counter = WakeCounter::new();
-        let mut released = barrier.wait();
-        assert!(poll_once(Pin::new(&mut released), &counter).is_pending());
+        let mut released = queued_wait(&barrier, &counter);
         let leader = {
             let barrier = barrier.clone();
             thread::spawn(move || {

@@ -106,7 +106,9 @@ fn close_returns_partial_grants_and_fails_waiters() {
     let semaphore = Semaphore::new(1);
     let mut big = semaphore.acquire_many(2);
     assert!(poll(&mut big).is_pending());
+    assert!(!semaphore.is_closed());
     semaphore.close();
+    assert!(semaphore.is_closed());
     assert!(matches!(poll(&mut big), Poll::Ready(Err(AcquireError(())))));
     assert_eq!(semaphore.available_permits(), 1);
     assert_eq!(
@@ -236,4 +238,13 @@ fn a_served_waiter_dropped_unrun_gives_its_permits_and_its_claim_back() {
         semaphore.raw.state.load(Ordering::Acquire),
         2 << PERMIT_SHIFT
     );
+}
+
+#[test]
+fn a_huge_count_is_not_locked() {
+    // The count sits above the flag bits: only a shift the right way reads
+    // it back for every count up to `MAX_PERMITS`.
+    let semaphore = Semaphore::new(1 << 60);
+    assert!(!semaphore.locked());
+    assert_eq!(semaphore.available_permits(), 1 << 60);
 }
