@@ -248,3 +248,15 @@ fn a_huge_count_is_not_locked() {
     assert!(!semaphore.locked());
     assert_eq!(semaphore.available_permits(), 1 << 60);
 }
+
+#[test]
+fn serving_the_first_waiter_does_not_serve_the_second() {
+    let semaphore = Semaphore::new(0);
+    let mut first = semaphore.acquire();
+    let mut second = semaphore.acquire();
+    assert!(poll(&mut first).is_pending());
+    assert!(poll(&mut second).is_pending());
+    semaphore.release(1);
+    assert!(poll(&mut second).is_pending(), "its ticket is not served");
+    assert!(matches!(poll(&mut first), Poll::Ready(Ok(_))));
+}
