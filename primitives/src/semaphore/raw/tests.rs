@@ -161,9 +161,15 @@ fn a_served_waiter_keeps_the_fast_path_shut_until_it_runs() {
     assert!(semaphore.raw.handing_over());
     assert!(semaphore.locked());
     assert_eq!(queued(&semaphore), 0);
-    assert!(matches!(poll(&mut waiter), Poll::Ready(Ok(_))));
+    let Poll::Ready(Ok(permit)) = poll(&mut waiter) else {
+        panic!("the waiter was served")
+    };
+    // It ran: nobody is queued or served any more, `QUEUED` is clear while
+    // it still holds the permit.
     assert!(!semaphore.raw.handing_over());
-    assert_eq!(semaphore.raw.state.load(Ordering::Acquire) & QUEUED, 0);
+    assert_eq!(semaphore.raw.state.load(Ordering::Acquire), 0);
+    drop(permit);
+    assert!(!semaphore.locked());
 }
 
 #[test]
@@ -259,4 +265,37 @@ fn serving_the_first_waiter_does_not_serve_the_second() {
     semaphore.release(1);
     assert!(poll(&mut second).is_pending(), "its ticket is not served");
     assert!(matches!(poll(&mut first), Poll::Ready(Ok(_))));
+}
+
+#[test]
+fn the_slow_path_takes_free_permits_when_nobody_waits() {
+    // A release can land between a failed fast path and the lock; the slow
+    // path must then take the permits like the fast path would.
+    let semaphore = Semaphore::new(2);
+    let taken = semaphore.raw.take_or_enqueue(1, noop_waker_ref());
+    assert!(matches!(taken, FirstPoll::Ready(Ok(()))));
+    assert_eq!(semaphore.available_permits(), 1);
+    assert_eq!(queued(&semaphore), 0);
+}
+
+#[test]
+fn debug_shows_the_count_and_both_flags() {
+    let semaphore = Semaphore::new(3);
+    assert_eq!(
+        format!("{:?}", semaphore.raw),
+        "Semaphore { available_permits: 3, waiters_queued: false, closed: false }"
+    );
+    let empty = Semaphore::new(0);
+    let mut waiter = empty.acquire();
+    assert!(poll(&mut waiter).is_pending());
+    assert_eq!(
+        format!("{:?}", empty.raw),
+        "Semaphore { available_permits: 0, waiters_queued: true, closed: false }"
+    );
+    empty.close();
+    drop(waiter);
+    assert_eq!(
+        format!("{:?}", empty.raw),
+        "Semaphore { available_permits: 0, waiters_queued: false, closed: true }"
+    );
 }
