@@ -1,8 +1,10 @@
 //! loom models of `Barrier`: parties arriving, leaving (a `wait` dropped
-//! after its first poll) and the barrier being aborted, on two or three
-//! threads. They check that every cycle hands out each index once and one
-//! leader, that a party that left is not counted, and that no party is left
-//! asleep once the barrier is full or broken.
+//! after its first poll) and the barrier being aborted or reset, also while
+//! a cycle drains, on two or three threads. They check that every cycle
+//! hands out each index once and one leader, that a party that left is not
+//! counted, that a reset during draining fails the parties not yet resumed,
+//! and that no party is left asleep once the barrier is full, broken or
+//! drained.
 #![cfg(loom)]
 
 use std::pin::Pin;
@@ -10,7 +12,7 @@ use std::task::Poll;
 
 use loom::sync::Arc;
 use loom::thread;
-use weft_primitives::{Barrier, BarrierWaitResult, BrokenBarrierError};
+use weft_primitives::{Barrier, BarrierWait, BarrierWaitResult, BrokenBarrierError};
 use weft_tests::{poll_once, WakeCounter};
 
 /// Passes `barrier` twice in a row, blocking the thread while it waits.
@@ -20,6 +22,13 @@ fn pass_twice(barrier: &Barrier) -> [BarrierWaitResult; 2] {
         let second = barrier.wait().await.unwrap();
         [first, second]
     })
+}
+
+/// A wait on `barrier` polled once, by the first party to arrive: queued.
+fn queued_wait<'a>(barrier: &'a Barrier, counter: &WakeCounter) -> BarrierWait<'a> {
+    let mut wait = barrier.wait();
+    assert!(poll_once(Pin::new(&mut wait), counter).is_pending());
+    wait
 }
 
 /// Checks what the parties of one cycle learnt: each index in
@@ -136,8 +145,12 @@ fn reset_races_a_waiting_party() {
         assert!(!barrier.broken());
         let mine = match (&theirs, first) {
             (Err(BrokenBarrierError), Poll::Pending) => {
-                // Reset while it waited: we are the only one waiting now.
-                assert!(!counter.woken());
+                // Reset while it waited: we are the only one waiting now. If
+                // we arrived before its failed party had left, we waited for
+                // it to leave, were woken, and arrive afresh.
+                if counter.woken() {
+                    assert!(poll_once(Pin::new(&mut mine), &counter).is_pending());
+                }
                 assert_eq!(barrier.n_waiting(), 1);
                 return;
             }
@@ -205,5 +218,93 @@ fn three_parties_and_the_next_cycle_filling_early() {
         assert_one_cycle(&first);
         assert_one_cycle(&second);
         assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// A released party is dropped before it resumes, racing the leader of its
+/// cycle, which at once waits for the next cycle (blocked while the cycle
+/// drains, if it comes before the drop). The dropped party counts as having
+/// left: the leader is let in and pairs with the main thread's next
+/// arrival, whatever the order, and nobody is left asleep.
+///
+/// Broken variant that fails it: `BarrierWait::drop` of a released party
+/// decrementing `unresumed` without admitting the blocked tasks (the leader
+/// then sleeps forever: loom reports a deadlock).
+#[test]
+fn released_party_dropped_while_the_next_cycle_waits() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let counter = WakeCounter::new();
+        let mut released = queued_wait(&barrier, &counter);
+        let leader = {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                loom::future::block_on(async {
+                    let first = barrier.wait().await.unwrap();
+                    assert!(first.is_leader());
+                    barrier.wait().await.unwrap()
+                })
+            })
+        };
+        // Once the leader filled the barrier, `released` is released; it is
+        // dropped without resuming, racing the leader's next arrival.
+        while !counter.woken() {
+            thread::yield_now();
+        }
+        drop(released);
+        let mine = loom::future::block_on(barrier.wait()).unwrap();
+        let theirs = leader.join().unwrap();
+        assert_one_cycle(&[mine, theirs]);
+        assert_eq!(barrier.n_waiting(), 0);
+        assert!(!barrier.broken());
+    });
+}
+
+/// The leader of a cycle resets the barrier at once, racing a released
+/// party's resumption. A party that had not resumed before the reset fails
+/// (asyncio 3.13's draining rule); one that resumed between the release
+/// and the reset passed. Either way the barrier is whole afterwards and
+/// fills again.
+///
+/// Broken variant that fails it: a released party passing whatever the
+/// phase (`Party::Released(result) => Ok(result)` in `Barrier::resume`, the
+/// rule before draining existed): a party polled before the release then
+/// passes after the reset.
+#[test]
+fn reset_by_the_leader_races_a_released_party() {
+    loom::model(|| {
+        let barrier = Arc::new(Barrier::new(2));
+        let counter = WakeCounter::new();
+        let mut released = queued_wait(&barrier, &counter);
+        let leader = {
+            let barrier = barrier.clone();
+            thread::spawn(move || {
+                let leader = loom::future::block_on(barrier.wait()).unwrap();
+                barrier.reset();
+                leader
+            })
+        };
+        let raced = poll_once(Pin::new(&mut released), &counter);
+        let leader = leader.join().unwrap();
+        assert!(leader.is_leader());
+        match raced {
+            // Resumed between the release and the reset.
+            Poll::Ready(Ok(passed)) => assert_eq!(passed.index(), 0),
+            // Polled only after the reset.
+            Poll::Ready(Err(BrokenBarrierError)) => {}
+            // Still draining when the reset came: it fails.
+            Poll::Pending => {
+                assert!(counter.woken());
+                assert_eq!(
+                    poll_once(Pin::new(&mut released), &counter),
+                    Poll::Ready(Err(BrokenBarrierError))
+                );
+            }
+        }
+        assert!(!barrier.broken());
+        let mut first = barrier.wait();
+        assert!(poll_once(Pin::new(&mut first), &counter).is_pending());
+        assert_eq!(barrier.n_waiting(), 1);
+        assert!(loom::future::block_on(barrier.wait()).unwrap().is_leader());
     });
 }

@@ -331,3 +331,37 @@ fn add_permits_races_the_fast_path() {
         assert_eq!(semaphore.available_permits(), 2);
     });
 }
+
+/// A served waiter that has not run yet keeps newcomers queued (asyncio
+/// 3.13): the main thread's first acquire waits; another thread releases
+/// twice, so the second permit may be parked while the first waiter has
+/// not run; the main thread then runs the first waiter and acquires again.
+/// The parked permit must reach that second acquire (a parked permit
+/// nobody hands on leaves it asleep: a deadlock), and at the end both
+/// permits are back and the fast path is open again.
+///
+/// Broken variant that fails it: `RawSemaphore::claim` only lowering
+/// `unclaimed` (never handing parked permits on nor clearing `QUEUED`).
+#[test]
+fn parked_permits_reach_the_waiter_queued_behind_a_served_one() {
+    loom::model(|| {
+        let semaphore = Arc::new(Semaphore::new(0));
+        let counter = WakeCounter::new();
+        let mut first = semaphore.acquire();
+        assert!(poll_once(Pin::new(&mut first), &counter).is_pending());
+        let releaser = {
+            let semaphore = semaphore.clone();
+            thread::spawn(move || {
+                semaphore.release(1);
+                semaphore.release(1);
+            })
+        };
+        let first = block_on(first).unwrap();
+        let second = block_on(semaphore.acquire()).unwrap();
+        releaser.join().unwrap();
+        drop((first, second));
+        assert_eq!(semaphore.available_permits(), 2);
+        assert!(!semaphore.locked());
+        semaphore.try_acquire().unwrap().forget();
+    });
+}

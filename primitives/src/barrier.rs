@@ -1,61 +1,109 @@
 //! [`Barrier`]: a meeting point for a fixed number of tasks, as in asyncio
-//! (Python 3.11).
+//! (Python 3.11 to 3.13).
 //!
 //! A barrier for `parties` tasks holds every task that calls
 //! [`Barrier::wait`] until `parties` of them are waiting, then releases them
-//! all at once and starts over empty for the next cycle. Each released task
-//! learns its arrival index in `0..parties` (asyncio's return value), and
-//! exactly one of them, the one whose arrival filled the barrier, is the
-//! *leader* (handy for "one task does the per-cycle bookkeeping").
+//! all at once. Each released task learns its arrival index in `0..parties`
+//! (asyncio's return value), and exactly one of them, the one whose arrival
+//! filled the barrier, is the *leader* (handy for "one task does the
+//! per-cycle bookkeeping").
 //!
 //! [`Barrier::abort`] breaks the barrier: current and future waits fail with
 //! [`BrokenBarrierError`] until [`Barrier::reset`], which fails the current
-//! waiters too and returns the barrier to empty and whole.
+//! waiters too and returns the barrier to whole.
 //!
-//! # Algorithm
+//! # Phases
 //!
-//! Waiting parties queue in arrival order, by the crate's one waiting
-//! protocol (`waiter_queue.rs`). The party that arrives when `parties - 1`
-//! are already waiting does not queue: it grants the others, writing each
-//! one's outcome (its index) into its slot, wakes them after unlocking, and
-//! returns at once as the leader with index `parties - 1`:
+//! Like asyncio's, the barrier is in one of four phases:
+//!
+//! ```text
+//!             last party arrives                  last released party resumes
+//!   Filling ─────────────────────────▶ Draining ─────────────────────────────▶ Filling
+//!      │ reset() with parties waiting      │ reset()
+//!      ▼                                   ▼
+//!   Resetting ──── last failed or released party resumes ────────────────────▶ Filling
+//!   abort() from any phase ──▶ Broken ──── reset() ──▶ Resetting or Filling
+//! ```
+//!
+//! * **Filling**: arriving parties queue in arrival order, by the crate's
+//!   one waiting protocol (`waiter_queue.rs`). The party that arrives when
+//!   `parties - 1` are waiting does not queue: it grants the others their
+//!   index, wakes them after unlocking, and returns at once as the leader.
+//! * **Draining**: the released parties have not all resumed (been polled
+//!   again) yet. A task that arrives now, for the next cycle, waits until
+//!   every one of them has, so the cycles never mix. `reset` or `abort` now
+//!   fail the released parties that have not resumed yet.
+//! * **Resetting**: `reset` failed the waiting parties, and some have not
+//!   resumed yet; arrivals wait as while draining.
+//! * **Broken**: every wait fails at once until `reset`.
 //!
 //! ```text
 //!   parties = 3
-//!   A arrives: queue [A]            B arrives: queue [A, B]
-//!   C arrives: 2 + 1 = 3 ─▶ A gets index 0, B index 1 (unlinked, woken)
-//!              C returns index 2, leader;   queue [] ─▶ next cycle
+//!   A, B arrive: queue [A, B]            C arrives: A gets index 0, B index 1,
+//!   C returns index 2, leader            both are woken: Draining (2 to resume)
+//!   C waits again: it queues, blocked    A resumes: Ok(0);  B resumes: Ok(1)
+//!   B was the last: Filling again, and C is woken to arrive afresh
 //! ```
 //!
-//! Because each released party's result is stored in its own slot, the next
-//! cycle can start filling while the previous one's parties are still waking
-//! up. asyncio makes new arrivals wait until the previous cycle has drained;
-//! the results every task sees are the same, we just need no draining state.
+//! A task blocked behind a draining cycle is not part of the barrier yet:
+//! when the cycle has left it is woken and arrives afresh on its next poll,
+//! as asyncio's task does when it next runs. So a `reset` made by the last
+//! party to leave a cycle fails none of the tasks that were waiting for the
+//! next one (CPython's `test_reset_barrier_while_tasks_draining`).
+//!
+//! A released party that is neither polled nor dropped holds the next cycle
+//! back, as an asyncio task that never runs again would.
 //!
 //! # Cancel safety
 //!
 //! Indices are handed out when the barrier fills, not on arrival, so parties
-//! that leave early cannot leave gaps or duplicates:
+//! that leave early cannot leave gaps or duplicates (asyncio counts arrivals,
+//! so there two parties of a cycle may share an index after a cancellation):
 //!
 //! * A party dropped while still waiting is unlinked and no longer counted:
 //!   the barrier then needs one more arrival to fill.
-//! * A party released in a cycle and dropped before it ran only frees its
-//!   slot; the others' outcomes were written already, so nobody is disturbed
-//!   (tokio's `Barrier` is not cancel-safe in this sense).
+//! * A party released (or failed) and dropped before it resumed counts as
+//!   having left: if it was the last, the cycle has drained and the blocked
+//!   tasks are woken.
+//! * A blocked task dropped before or after it was woken leaves nothing:
+//!   being woken to arrive afresh is not a grant anyone else needs.
 
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use crate::facade::Mutex;
-use crate::waiter_queue::{FirstPoll, WaitState, WaiterQueue};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterKey, WaiterQueue};
 use crate::wake_list::WakeList;
 
-/// What a waiting party gets: `None` while it waits, then its outcome, written
-/// by whoever released it (the filling party, `reset` or `abort`).
-type Outcome = Option<Result<BarrierWaitResult, BrokenBarrierError>>;
+/// A waiting task's slot: queued, then what it was granted.
+#[derive(Debug, Clone, Copy)]
+enum Party {
+    /// In the queue: a party of the filling cycle, or a task blocked until
+    /// the draining (or resetting) cycle has left.
+    Queued,
+    /// Released when its cycle filled: it passes with this result if the
+    /// cycle is still draining when it resumes, and fails if a `reset` or
+    /// `abort` came first. Counted in `State::unresumed`.
+    Released(BarrierWaitResult),
+    /// Failed by `reset` or `abort` while it waited in the filling cycle.
+    /// Counted in `State::unresumed`.
+    Failed,
+    /// Was blocked; the cycle it waited behind has left (or the barrier
+    /// broke): it arrives afresh on its next poll.
+    Admitted,
+}
+
+/// asyncio's barrier states; see the [module docs](self#phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Filling,
+    Draining,
+    Resetting,
+    Broken,
+}
 
 /// An asyncio-style barrier for a fixed number of parties, reusable across
 /// cycles and cancel-safe.
@@ -85,10 +133,15 @@ pub struct Barrier {
 
 /// Everything the barrier's lock protects.
 struct State {
-    /// Linked slots are the parties of the cycle now filling; unlinked slots
-    /// hold the outcome of a party that has not run since it was released.
-    waiters: WaiterQueue<Outcome>,
-    broken: bool,
+    /// While `Filling`: the parties of the cycle. While `Draining` or
+    /// `Resetting`: the tasks blocked until that cycle has left. Empty while
+    /// `Broken`. Unlinked slots belong to granted parties not yet resumed.
+    waiters: WaiterQueue<Party>,
+    /// Released or failed parties that have not resumed (nor been dropped)
+    /// yet: the cycle has left when this is back to zero.
+    unresumed: usize,
+    /// Never `Filling` while `unresumed > 0`.
+    phase: Phase,
 }
 
 impl Barrier {
@@ -110,7 +163,8 @@ impl Barrier {
             parties,
             state: Mutex::new(State {
                 waiters: WaiterQueue::new(),
-                broken: false,
+                unresumed: 0,
+                phase: Phase::Filling,
             }),
         }
     }
@@ -136,8 +190,10 @@ impl Barrier {
         }
     }
 
-    /// Returns the barrier to its empty, unbroken state. The tasks waiting
-    /// now fail with [`BrokenBarrierError`].
+    /// Returns the barrier to its unbroken state. The tasks waiting in the
+    /// filling cycle fail with [`BrokenBarrierError`], and so do the parties
+    /// released by the last cycle that have not resumed yet; tasks that
+    /// arrive before all of those have resumed wait until they have.
     ///
     /// ```
     /// let barrier = weft_primitives::Barrier::new(2);
@@ -146,12 +202,23 @@ impl Barrier {
     /// assert!(!barrier.broken());
     /// ```
     pub fn reset(&self) {
-        self.fail_waiters(false);
+        self.change_phase(|state, wakes| {
+            if state.phase == Phase::Filling {
+                state.fail_queued_parties(wakes);
+            }
+            // Otherwise the queue holds blocked tasks (or nobody): they keep
+            // waiting for the cycle to leave.
+            state.phase = if state.unresumed > 0 {
+                Phase::Resetting
+            } else {
+                Phase::Filling
+            };
+        });
     }
 
-    /// Breaks the barrier: the tasks waiting now and every later
-    /// [`wait`](Barrier::wait) fail with [`BrokenBarrierError`] until
-    /// [`reset`](Barrier::reset).
+    /// Breaks the barrier: the tasks waiting now, the released parties that
+    /// have not resumed yet, and every later [`wait`](Barrier::wait) fail
+    /// with [`BrokenBarrierError`] until [`reset`](Barrier::reset).
     ///
     /// ```
     /// let barrier = weft_primitives::Barrier::new(2);
@@ -160,7 +227,15 @@ impl Barrier {
     /// assert!(futures::executor::block_on(barrier.wait()).is_err());
     /// ```
     pub fn abort(&self) {
-        self.fail_waiters(true);
+        self.change_phase(|state, wakes| {
+            match state.phase {
+                Phase::Filling => state.fail_queued_parties(wakes),
+                // Blocked tasks arrive afresh and find the barrier broken.
+                Phase::Draining | Phase::Resetting => state.admit_blocked(wakes),
+                Phase::Broken => {}
+            }
+            state.phase = Phase::Broken;
+        });
     }
 
     /// The number of tasks needed to pass the barrier.
@@ -178,7 +253,12 @@ impl Barrier {
     /// assert_eq!(weft_primitives::Barrier::new(4).n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        self.state.lock().waiters.len()
+        let state = self.state.lock();
+        // Tasks blocked behind a draining cycle are not in the barrier yet.
+        match state.phase {
+            Phase::Filling => state.waiters.len(),
+            Phase::Draining | Phase::Resetting | Phase::Broken => 0,
+        }
     }
 
     /// Whether the barrier is broken ([`abort`](Barrier::abort) was called
@@ -188,43 +268,45 @@ impl Barrier {
     /// assert!(!weft_primitives::Barrier::new(4).broken());
     /// ```
     pub fn broken(&self) -> bool {
-        self.state.lock().broken
+        self.state.lock().phase == Phase::Broken
     }
 
-    /// Releases every waiting party with an error and leaves the barrier
-    /// `broken` or whole: the shared step of `reset` and `abort`.
-    fn fail_waiters(&self, broken: bool) {
+    /// Runs `change` under the lock and wakes whom it granted afterwards.
+    fn change_phase(&self, change: impl FnOnce(&mut State, &mut WakeList)) {
         let mut wakes = WakeList::new();
-        {
-            let mut state = self.state.lock();
-            state.broken = broken;
-            while let Some(outcome) = state.waiters.grant_front(&mut wakes) {
-                *outcome = Some(Err(BrokenBarrierError));
-            }
-        }
+        change(&mut self.state.lock(), &mut wakes);
         wakes.wake_all();
     }
 
-    /// First poll of a wait: fails on a broken barrier, queues while the
-    /// barrier is not full, and otherwise releases the waiting parties in
-    /// arrival order and leads the cycle.
-    fn arrive(&self, waker: &Waker) -> FirstPoll<Result<BarrierWaitResult, BrokenBarrierError>> {
+    /// First poll of a wait (or the poll after a blocked task was
+    /// admitted): fails on a broken barrier, queues while the barrier is
+    /// not full or the last cycle has not left, and otherwise releases the
+    /// waiting parties in arrival order and leads the cycle.
+    fn arrive(&self, waker: &Waker) -> FirstPoll<Resumed> {
         let mut wakes = WakeList::new();
         let leader = {
             let mut state = self.state.lock();
-            if state.broken {
-                return FirstPoll::Ready(Err(BrokenBarrierError));
-            }
-            if state.waiters.len() + 1 < self.parties {
-                return FirstPoll::Queued(state.waiters.push_back(None, waker));
+            match state.phase {
+                Phase::Broken => return FirstPoll::Ready(Resumed::Left(Err(BrokenBarrierError))),
+                Phase::Draining | Phase::Resetting => {
+                    return FirstPoll::Queued(state.waiters.push_back(Party::Queued, waker));
+                }
+                Phase::Filling if state.waiters.len() + 1 < self.parties => {
+                    return FirstPoll::Queued(state.waiters.push_back(Party::Queued, waker));
+                }
+                Phase::Filling => {}
             }
             let mut index = 0;
-            while let Some(outcome) = state.waiters.grant_front(&mut wakes) {
-                *outcome = Some(Ok(BarrierWaitResult {
+            while let Some(party) = state.waiters.grant_front(&mut wakes) {
+                *party = Party::Released(BarrierWaitResult {
                     index,
                     leader: false,
-                }));
+                });
                 index += 1;
+            }
+            if index > 0 {
+                state.unresumed = index;
+                state.phase = Phase::Draining;
             }
             BarrierWaitResult {
                 index,
@@ -232,7 +314,70 @@ impl Barrier {
             }
         };
         wakes.wake_all();
-        FirstPoll::Ready(Ok(leader))
+        FirstPoll::Ready(Resumed::Left(Ok(leader)))
+    }
+
+    /// A later poll of a queued task: pending while queued; once granted,
+    /// the party leaves with its outcome, or a blocked task is told to
+    /// arrive afresh.
+    fn resume(&self, key: WaiterKey, waker: &Waker) -> Poll<Resumed> {
+        let mut wakes = WakeList::new();
+        let resumed = {
+            let mut state = self.state.lock();
+            let party = ready!(state.waiters.poll(key, waker));
+            // Read before `leave`, which may end the drain.
+            let draining = state.phase == Phase::Draining;
+            match party {
+                Party::Queued => unreachable!("a granted party holds its grant"),
+                Party::Admitted => Resumed::Admitted,
+                Party::Released(result) if draining => {
+                    state.leave(&mut wakes);
+                    Resumed::Left(Ok(result))
+                }
+                Party::Released(_) | Party::Failed => {
+                    state.leave(&mut wakes);
+                    Resumed::Left(Err(BrokenBarrierError))
+                }
+            }
+        };
+        wakes.wake_all();
+        Poll::Ready(resumed)
+    }
+}
+
+/// How a poll of a [`BarrierWait`] ended, when it did not stay pending.
+enum Resumed {
+    /// The task passed or failed: the future completes with this.
+    Left(Result<BarrierWaitResult, BrokenBarrierError>),
+    /// The task was blocked and may now arrive afresh.
+    Admitted,
+}
+
+impl State {
+    /// Fails every party of the filling cycle; they count as unresumed.
+    fn fail_queued_parties(&mut self, wakes: &mut WakeList) {
+        while let Some(party) = self.waiters.grant_front(wakes) {
+            *party = Party::Failed;
+            self.unresumed += 1;
+        }
+    }
+
+    /// Wakes every blocked task to arrive afresh.
+    fn admit_blocked(&mut self, wakes: &mut WakeList) {
+        while let Some(party) = self.waiters.grant_front(wakes) {
+            *party = Party::Admitted;
+        }
+    }
+
+    /// A released or failed party resumed or was dropped. If it was the
+    /// last, the cycle has left: the barrier fills again (unless broken) and
+    /// the blocked tasks are woken to arrive.
+    fn leave(&mut self, wakes: &mut WakeList) {
+        self.unresumed -= 1;
+        if self.unresumed == 0 && matches!(self.phase, Phase::Draining | Phase::Resetting) {
+            self.phase = Phase::Filling;
+            self.admit_blocked(wakes);
+        }
     }
 }
 
@@ -241,8 +386,8 @@ impl fmt::Debug for Barrier {
         let state = self.state.lock();
         f.debug_struct("Barrier")
             .field("parties", &self.parties)
-            .field("n_waiting", &state.waiters.len())
-            .field("broken", &state.broken)
+            .field("phase", &state.phase)
+            .field("queued", &state.waiters.len())
             .finish()
     }
 }
@@ -316,22 +461,35 @@ impl Future for BarrierWait<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let (barrier, waker) = (this.barrier, cx.waker());
-        this.wait.poll(
-            || barrier.arrive(waker),
-            |key| {
-                let outcome = barrier.state.lock().waiters.poll(key, waker);
-                outcome.map(|outcome| outcome.expect("a released barrier party holds its outcome"))
-            },
-        )
+        loop {
+            let resumed = this
+                .wait
+                .poll(|| barrier.arrive(waker), |key| barrier.resume(key, waker));
+            match ready!(resumed) {
+                Resumed::Left(outcome) => return Poll::Ready(outcome),
+                // Blocked until the last cycle left: arrive again, exactly
+                // like a fresh wait (at most once per poll: a fresh arrival
+                // is never admitted at once).
+                Resumed::Admitted => this.wait = WaitState::Idle,
+            }
+        }
     }
 }
 
 impl Drop for BarrierWait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.wait.cancel() {
-            // Waiting: we stop counting. Released: the outcome goes unread,
-            // which concerns nobody else.
-            self.barrier.state.lock().waiters.cancel(key);
+            let mut wakes = WakeList::new();
+            {
+                let mut state = self.barrier.state.lock();
+                match state.waiters.cancel(key) {
+                    // Queued: it stops counting. Admitted: nothing to hand on.
+                    Party::Queued | Party::Admitted => {}
+                    // Granted and never resumed: it has left all the same.
+                    Party::Released(_) | Party::Failed => state.leave(&mut wakes),
+                }
+            }
+            wakes.wake_all();
         }
     }
 }

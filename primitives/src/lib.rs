@@ -42,7 +42,10 @@
 //!   them, even at the instant a permit is free: released permits go straight
 //!   to the waiter at the head of the queue, like asyncio's semaphore since
 //!   Python 3.11 and tokio's. A waiter for several permits gathers them at
-//!   the head while the waiters behind it wait.
+//!   the head while the waiters behind it wait. As in asyncio 3.13, a
+//!   waiter that was served but has not run yet still counts as waiting: a
+//!   newcomer queues behind it, and `Semaphore::locked()` stays true
+//!   (`Lock::locked()` is false then, as asyncio's: nobody holds the lock).
 //! * **Cancellation is drop.** Dropping any future of this crate at any await
 //!   point loses no permit, lock or notification. A future that was granted
 //!   something and is dropped before it runs hands the grant to the next
@@ -95,10 +98,12 @@
 //! * [`Event`]: a flag tasks wait for. `set` releases every task waiting at
 //!   that moment, even if `clear` follows before they run; `is_set` and a
 //!   `wait` on a set event are one atomic load.
-//! * [`Barrier`]: asyncio 3.11's barrier. `parties` tasks meet, each learns
+//! * [`Barrier`]: asyncio 3.13's barrier. `parties` tasks meet, each learns
 //!   its arrival index and one of them is the leader; `reset` and `abort`
-//!   fail the waiters with [`BrokenBarrierError`]. A party dropped before the
-//!   barrier fills is no longer counted.
+//!   fail the waiters, and the released parties that have not resumed yet,
+//!   with [`BrokenBarrierError`]. Tasks arriving while the last cycle drains
+//!   wait until it has left. A party dropped before the barrier fills is no
+//!   longer counted.
 //! * [`Queue`], [`LifoQueue`], [`PriorityQueue`]: asyncio's queues, one
 //!   implementation ([`GenericQueue`]) over three storage policies, with
 //!   `task_done`/`join` and Python 3.13's `shutdown`. Waiting getters and

@@ -242,10 +242,23 @@ impl Mutex<()> {
         self.try_lock()
     }
 
-    /// Whether the lock is held (or waited for): asyncio's `Lock.locked()`.
-    /// Same as [`is_locked`](Mutex::is_locked).
+    /// Whether a task holds the lock: asyncio's `Lock.locked()`.
+    ///
+    /// Between an unlock that hands the lock to a waiting task and that
+    /// task's next run, nobody holds it: `locked()` is false then, as in
+    /// asyncio, although a new [`acquire`](Lock::acquire) still queues
+    /// behind the woken task and [`is_locked`](Mutex::is_locked) (would a
+    /// `lock()` wait?) is true.
+    ///
+    /// ```
+    /// let lock = weft_primitives::Lock::default();
+    /// let guard = lock.try_acquire().unwrap();
+    /// assert!(lock.locked());
+    /// drop(guard);
+    /// assert!(!lock.locked());
+    /// ```
     pub fn locked(&self) -> bool {
-        self.is_locked()
+        self.semaphore.available_permits() == 0 && !self.semaphore.handing_over()
     }
 }
 

@@ -4,13 +4,16 @@
 
 mod alloc_count;
 
+use std::cell::Cell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 
 use weft_primitives::{Barrier, BarrierWaitResult, BrokenBarrierError, Event};
-use weft_tests::{poll_once, WakeCounter};
+use weft_runtime::spawn;
+use weft_tests::{poll_once, run_bounded, WakeCounter};
 
 #[global_allocator]
 static ALLOC: alloc_count::CountingAlloc = alloc_count::CountingAlloc;
@@ -316,6 +319,214 @@ fn a_released_party_dropped_before_it_runs_disturbs_nobody() {
     assert!(poll(&mut c, &a_counter).is_pending());
     assert!(poll(&mut d, &a_counter).is_pending());
     assert!(poll(&mut barrier.wait(), &a_counter).is_ready());
+}
+
+// ------------------------------- Barrier: draining, as CPython 3.13 tests it
+//
+// These are CPython's `test_locks.BarrierTests` cases of the same names,
+// run on weft's runtime, whose FIFO run queue schedules like asyncio's
+// loop. asyncio's `barrier._count` (tasks inside the barrier) is counted
+// here from the outside: the parties that have left with a result.
+
+const PARTIES: usize = 5;
+
+/// Spawns `n` tasks running `party(barrier)` and waits for all of them.
+async fn gather_parties<F, Fut>(barrier: &Rc<Barrier>, n: usize, party: F)
+where
+    F: Fn(Rc<Barrier>) -> Fut,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| spawn(party(barrier.clone()))).collect();
+    for task in tasks {
+        task.await.expect("a party task failed");
+    }
+}
+
+/// A shared counter for the tasks of one test.
+fn tally() -> Rc<Cell<usize>> {
+    Rc::new(Cell::new(0))
+}
+
+fn bump(counter: &Cell<usize>) -> usize {
+    counter.set(counter.get() + 1);
+    counter.get()
+}
+
+#[test]
+fn test_reset_barrier_when_tasks_half_draining() {
+    run_bounded(async {
+        let barrier = Rc::new(Barrier::new(PARTIES));
+        let rest_of_tasks = PARTIES / 2;
+        let (broken, left) = (tally(), tally());
+        gather_parties(&barrier, PARTIES, |barrier| {
+            let (broken, left) = (broken.clone(), left.clone());
+            async move {
+                match barrier.wait().await {
+                    // Released, but the barrier was reset before it resumed.
+                    Err(BrokenBarrierError) => drop(bump(&broken)),
+                    // Drained: when only `rest_of_tasks` are still inside,
+                    // reset; they must fail.
+                    Ok(_) => {
+                        if PARTIES - bump(&left) == rest_of_tasks {
+                            barrier.reset();
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        assert_eq!(broken.get(), rest_of_tasks);
+        assert_eq!(barrier.n_waiting(), 0);
+        assert!(!barrier.broken());
+    });
+}
+
+#[test]
+fn test_reset_barrier_while_tasks_draining() {
+    run_bounded(async {
+        let barrier = Rc::new(Barrier::new(PARTIES));
+        let (passed_again, broken_again, passed_last, left) = (tally(), tally(), tally(), tally());
+        gather_parties(&barrier, PARTIES, |barrier| {
+            let (passed_again, broken_again) = (passed_again.clone(), broken_again.clone());
+            let (passed_last, left) = (passed_last.clone(), left.clone());
+            async move {
+                barrier.wait().await.expect("the first cycle passes");
+                if bump(&left) == PARTIES {
+                    // The last party to leave the first cycle resets: the
+                    // others already wait for the next one, yet none fails.
+                    barrier.reset();
+                    barrier.wait().await.expect("the second cycle passes");
+                } else {
+                    match barrier.wait().await {
+                        Ok(_) => drop(bump(&passed_again)),
+                        Err(BrokenBarrierError) => drop(bump(&broken_again)),
+                    }
+                }
+                barrier.wait().await.expect("the third cycle passes");
+                bump(&passed_last);
+            }
+        })
+        .await;
+        assert!(!barrier.broken());
+        assert_eq!(passed_again.get(), PARTIES - 1);
+        assert_eq!(broken_again.get(), 0);
+        assert_eq!(passed_last.get(), PARTIES);
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn test_abort_barrier_when_tasks_half_draining_half_blocking() {
+    run_bounded(async {
+        let barrier = Rc::new(Barrier::new(PARTIES));
+        let blocking_tasks = PARTIES / 2;
+        let (broken_draining, broken_blocked, left) = (tally(), tally(), tally());
+        gather_parties(&barrier, PARTIES, |barrier| {
+            let (broken_draining, broken_blocked) =
+                (broken_draining.clone(), broken_blocked.clone());
+            let left = left.clone();
+            async move {
+                match barrier.wait().await {
+                    // Released, but aborted before it resumed.
+                    Err(BrokenBarrierError) => drop(bump(&broken_draining)),
+                    Ok(_) if bump(&left) > blocking_tasks => barrier.abort(),
+                    // Drained early: waits for the next cycle, blocked
+                    // until the abort breaks it.
+                    Ok(_) => {
+                        if barrier.wait().await.is_err() {
+                            bump(&broken_blocked);
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(barrier.broken());
+        assert_eq!(broken_draining.get(), blocking_tasks);
+        assert_eq!(broken_blocked.get(), PARTIES - blocking_tasks - 1);
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+#[test]
+fn an_arrival_while_draining_waits_until_the_cycle_has_left() {
+    let barrier = Barrier::new(2);
+    let [first_wake, next_wake] = [WakeCounter::new(), WakeCounter::new()];
+    let mut first = barrier.wait();
+    assert!(poll(&mut first, &first_wake).is_pending());
+    let leader = poll(&mut barrier.wait(), &WakeCounter::new());
+    assert_eq!(leader.map(outcome), Poll::Ready((1, true)));
+    // `first` was released but has not resumed: the cycle is draining, and
+    // two arrivals for the next cycle do not fill the barrier.
+    let mut next = barrier.wait();
+    assert!(poll(&mut next, &next_wake).is_pending());
+    assert!(poll(&mut barrier.wait(), &WakeCounter::new()).is_pending());
+    assert_eq!(
+        barrier.n_waiting(),
+        0,
+        "blocked tasks are not in the barrier yet"
+    );
+    assert_eq!(
+        poll(&mut first, &first_wake).map(outcome),
+        Poll::Ready((0, false))
+    );
+    // The cycle left: the blocked task is woken and arrives afresh.
+    assert_eq!(next_wake.count(), 1);
+    assert!(poll(&mut next, &next_wake).is_pending());
+    assert_eq!(barrier.n_waiting(), 1);
+    let last = poll(&mut barrier.wait(), &WakeCounter::new());
+    assert_eq!(last.map(outcome), Poll::Ready((1, true)));
+    assert_eq!(
+        poll(&mut next, &next_wake).map(outcome),
+        Poll::Ready((0, false))
+    );
+}
+
+#[test]
+fn a_released_party_dropped_while_draining_lets_the_blocked_tasks_in() {
+    let barrier = Barrier::new(2);
+    let wake = WakeCounter::new();
+    let mut released = barrier.wait();
+    assert!(poll(&mut released, &WakeCounter::new()).is_pending());
+    assert!(poll(&mut barrier.wait(), &WakeCounter::new()).is_ready());
+    let mut blocked = barrier.wait();
+    assert!(poll(&mut blocked, &wake).is_pending());
+    drop(released); // never resumed: it has left all the same
+    assert_eq!(wake.count(), 1);
+    // A blocked task dropped after it was admitted leaves nothing behind.
+    drop(blocked);
+    let mut first = barrier.wait();
+    assert!(poll(&mut first, &wake).is_pending());
+    assert_eq!(barrier.n_waiting(), 1);
+    assert!(poll(&mut barrier.wait(), &wake).is_ready());
+    assert!(poll(&mut first, &wake).is_ready());
+}
+
+#[test]
+fn reset_while_draining_fails_the_unresumed_and_then_fills_again() {
+    let barrier = Barrier::new(3);
+    let mut released: Vec<_> = (0..2).map(|_| barrier.wait()).collect();
+    for wait in &mut released {
+        assert!(poll(wait, &WakeCounter::new()).is_pending());
+    }
+    assert!(poll(&mut barrier.wait(), &WakeCounter::new()).is_ready());
+    assert_eq!(
+        poll(&mut released[0], &WakeCounter::new()).map(outcome),
+        Poll::Ready((0, false))
+    );
+    barrier.reset();
+    assert!(!barrier.broken());
+    // An arrival while the reset cycle still drains waits for it.
+    let wake = WakeCounter::new();
+    let mut next = barrier.wait();
+    assert!(poll(&mut next, &wake).is_pending());
+    assert_eq!(
+        poll(&mut released[1], &WakeCounter::new()),
+        Poll::Ready(Err(BrokenBarrierError))
+    );
+    assert_eq!(wake.count(), 1);
+    assert!(poll(&mut next, &wake).is_pending());
+    assert_eq!(barrier.n_waiting(), 1);
 }
 
 /// `threads` parties pass the barrier `cycles` times; every cycle must have

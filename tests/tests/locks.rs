@@ -9,10 +9,11 @@
 //! interleaving (exact counts, a permit high-water mark, conservation).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
@@ -22,7 +23,8 @@ use weft_primitives::{
     AcquireError, BoundedSemaphore, Condition, ConditionWait, Lock, Mutex, MutexGuard, Semaphore,
     TryAcquireError,
 };
-use weft_tests::{poll_once, WakeCounter};
+use weft_runtime::{spawn, yield_now};
+use weft_tests::{poll_once, run_bounded, WakeCounter};
 
 /// Polls once and expects `Pending`.
 #[track_caller]
@@ -239,6 +241,183 @@ fn locked_follows_asyncio() {
     let semaphore = Semaphore::new(1);
     assert!(!semaphore.locked());
     let permit = semaphore.try_acquire().unwrap();
+    assert!(semaphore.locked());
+    drop(permit);
+    assert!(!semaphore.locked());
+}
+
+// ------------------------------- woken waiters, as CPython 3.13 tests them
+//
+// CPython's `test_locks.SemaphoreTests` cases of the same names (gh-90155),
+// run on weft's runtime, whose FIFO run queue schedules like asyncio's
+// loop; `yield_now` is `asyncio.sleep(0)`, and a permit kept without a
+// guard (`forget`) is asyncio's bare `acquire()`.
+
+/// Appends to the shared result list of a test.
+fn record(result: &RefCell<Vec<u32>>, value: u32) {
+    result.borrow_mut().push(value);
+}
+
+#[test]
+fn test_acquire_fifo_order_2() {
+    run_bounded(async {
+        let sem = Rc::new(Semaphore::new(1));
+        let result = Rc::new(RefCell::new(Vec::new()));
+        let (s, r) = (sem.clone(), result.clone());
+        let t1 = spawn(async move {
+            s.acquire().await.unwrap().forget();
+            record(&r, 1);
+        });
+        let (s, r) = (sem.clone(), result.clone());
+        let t2 = spawn(async move {
+            s.acquire().await.unwrap().forget();
+            record(&r, 2);
+            s.release(1);
+            // The third task was woken before this release: we queue
+            // behind it.
+            s.acquire().await.unwrap().forget();
+            record(&r, 4);
+        });
+        let (s, r) = (sem.clone(), result.clone());
+        let t3 = spawn(async move {
+            s.acquire().await.unwrap().forget();
+            record(&r, 3);
+        });
+        yield_now().await;
+        sem.release(1);
+        sem.release(1);
+        for task in [t1, t2, t3] {
+            task.await.unwrap();
+        }
+        assert_eq!(*result.borrow(), [1, 2, 3, 4]);
+    });
+}
+
+#[test]
+fn test_acquire_fifo_order_4() {
+    run_bounded(async {
+        let sem = Rc::new(Semaphore::new(0));
+        let result = Rc::new(RefCell::new(Vec::new()));
+        let t4 = Rc::new(Cell::new(None));
+        let (s, r, fourth) = (sem.clone(), result.clone(), t4.clone());
+        // Waits at once; the second task's first release wakes it.
+        let t1 = spawn(async move {
+            assert_eq!(s.available_permits(), 0);
+            s.acquire().await.unwrap().forget();
+            // Running, it handed the permits released meanwhile on to the
+            // tasks queued behind it.
+            assert_eq!(s.available_permits(), 0);
+            let r4 = r.clone();
+            // Created now, it must run after the third task, not before.
+            fourth.set(Some(spawn(async move { record(&r4, 4) })));
+            record(&r, 1);
+        });
+        let (s, r) = (sem.clone(), result.clone());
+        let t2 = spawn(async move {
+            for _ in 0..3 {
+                s.release(1);
+            }
+            assert_eq!(s.available_permits(), 2);
+            // Locked: the first task was woken but has not run yet.
+            assert!(s.locked());
+            s.acquire().await.unwrap().forget();
+            record(&r, 2);
+        });
+        let (s, r) = (sem.clone(), result.clone());
+        let t3 = spawn(async move {
+            s.acquire().await.unwrap().forget();
+            assert!(s.locked());
+            record(&r, 3);
+        });
+        yield_now().await;
+        // Three tasks are waiting (one of them woken, none has run yet).
+        assert_eq!(sem.available_permits(), 2);
+        yield_now().await;
+        for task in [t1, t2, t3] {
+            task.await.unwrap();
+        }
+        t4.take()
+            .expect("the first task spawned the fourth")
+            .await
+            .unwrap();
+        assert_eq!(*result.borrow(), [1, 2, 3, 4]);
+    });
+}
+
+/// CPython's `LockTests.test_cancel_race`, driven by hand: A holds the
+/// lock, B and C wait, B is cancelled as A releases. asyncio's `locked()`
+/// is false until the woken C runs, yet nobody can overtake C.
+#[test]
+fn test_cancel_race() {
+    let lock = Lock::default();
+    let [b_wake, c_wake, late_wake] = counters();
+    let a = lock.try_acquire().unwrap();
+    assert!(lock.locked());
+    let mut b = Box::pin(lock.acquire());
+    let mut c = pin!(lock.acquire());
+    assert_pending(b.as_mut(), &b_wake);
+    assert_pending(c.as_mut(), &c_wake);
+    drop(b);
+    drop(a);
+    assert!(c_wake.woken());
+    assert!(!lock.locked(), "asyncio: nobody holds it until C runs");
+    assert!(lock.is_locked(), "but a lock() would wait");
+    assert!(lock.try_acquire().is_err());
+    let mut late = pin!(lock.acquire());
+    assert_pending(late.as_mut(), &late_wake);
+    let c = expect_ready(c.as_mut(), &c_wake);
+    assert!(lock.locked());
+    drop(c);
+    assert!(late_wake.woken());
+    drop(expect_ready(late.as_mut(), &late_wake));
+    assert!(!lock.locked());
+    assert!(!lock.is_locked());
+}
+
+#[test]
+fn permits_released_before_the_woken_waiter_runs_wait_for_it() {
+    let semaphore = Semaphore::new(0);
+    let [first_wake, second_wake] = counters();
+    let mut first = pin!(semaphore.acquire());
+    assert_pending(first.as_mut(), &first_wake);
+    semaphore.release(2); // one to `first`, one parked: `first` has not run
+    assert_eq!(semaphore.available_permits(), 1);
+    assert!(semaphore.locked());
+    assert_eq!(
+        semaphore.try_acquire().unwrap_err(),
+        TryAcquireError::NoPermits
+    );
+    let mut second = pin!(semaphore.acquire());
+    assert_pending(second.as_mut(), &second_wake);
+    assert!(!second_wake.woken(), "served only once `first` runs");
+    expect_ready(first.as_mut(), &first_wake).unwrap().forget();
+    assert_eq!(second_wake.count(), 1);
+    expect_ready(second.as_mut(), &second_wake)
+        .unwrap()
+        .forget();
+    assert!(semaphore.locked());
+    semaphore.release(1);
+    assert!(
+        !semaphore.locked(),
+        "every served waiter ran: the fast path is open"
+    );
+    assert!(semaphore.try_acquire().is_ok());
+}
+
+#[test]
+fn a_served_waiter_dropped_before_it_runs_hands_on_the_parked_permits() {
+    let semaphore = Semaphore::new(0);
+    let [first_wake, second_wake] = counters();
+    let mut first = Box::pin(semaphore.acquire());
+    assert_pending(first.as_mut(), &first_wake);
+    semaphore.release(2);
+    let mut second = pin!(semaphore.acquire_many(2));
+    assert_pending(second.as_mut(), &second_wake);
+    drop(first); // its permit and the parked one both go to `second`
+    assert_eq!(second_wake.count(), 1);
+    let permit = expect_ready(second.as_mut(), &second_wake).unwrap();
+    assert_eq!(permit.num_permits(), 2);
+    assert_eq!(semaphore.available_permits(), 0);
     assert!(semaphore.locked());
     drop(permit);
     assert!(!semaphore.locked());

@@ -18,6 +18,12 @@
 //! several permits gathers them at the head while the waiters behind it
 //! wait, even those that asked for fewer.
 //!
+//! A waiter that was served but has not run yet (its future not polled
+//! since it was woken) still counts as waiting, as in asyncio 3.13
+//! (gh-90155): a fresh acquire queues behind it, so tasks complete in the
+//! order they asked, and permits released meanwhile wait for it to run,
+//! which hands them on.
+//!
 //! # Cancel safety
 //!
 //! Dropping an [`Acquire`] future is always safe:
@@ -103,15 +109,19 @@ impl Semaphore {
         }
     }
 
-    /// Number of permits free right now (zero while tasks are waiting).
+    /// Number of permits free right now: zero while tasks are queued. It
+    /// may be more while a waiter that was served has not run yet, but a
+    /// fresh acquire queues behind that waiter all the same (asyncio's
+    /// `_value` behaves alike).
     pub fn available_permits(&self) -> usize {
         self.raw.available_permits()
     }
 
     /// Whether an [`acquire`](Self::acquire) would not succeed at once: no
-    /// permit is free, tasks are already waiting, or the semaphore is closed.
+    /// permit is free, tasks are waiting or were served and have not run
+    /// yet, or the semaphore is closed.
     ///
-    /// This is asyncio's `Semaphore.locked()`.
+    /// This is asyncio's `Semaphore.locked()` (Python 3.13).
     pub fn locked(&self) -> bool {
         self.raw.locked()
     }

@@ -213,6 +213,7 @@ fn grant_front_and_free_leaves_no_slot_behind() {
 #[test]
 fn wait_state_runs_first_then_later_polls_and_cancels_only_a_waiter() {
     let mut state = WaitState::<u8>::Idle;
+    assert!(!state.is_waiting());
     assert_eq!(state.cancel(), None);
 
     let mut state = WaitState::Idle;
@@ -221,6 +222,7 @@ fn wait_state_runs_first_then_later_polls_and_cancels_only_a_waiter() {
     let poll = state.poll(|| unreachable!(), |_| Poll::<u8>::Pending);
     assert_eq!(poll, Poll::Pending);
     assert_eq!(state.poll(|| unreachable!(), Poll::Ready), Poll::Ready(7));
+    assert!(!state.is_waiting());
     assert_eq!(state.cancel(), None, "done: nothing left to give up");
 
     let mut state = WaitState::Idle;

@@ -106,7 +106,9 @@ fn close_returns_partial_grants_and_fails_waiters() {
     let semaphore = Semaphore::new(1);
     let mut big = semaphore.acquire_many(2);
     assert!(poll(&mut big).is_pending());
+    assert!(!semaphore.is_closed());
     semaphore.close();
+    assert!(semaphore.is_closed());
     assert!(matches!(poll(&mut big), Poll::Ready(Err(AcquireError(())))));
     assert_eq!(semaphore.available_permits(), 1);
     assert_eq!(
@@ -148,4 +150,152 @@ fn waiter_slots_are_reused() {
 fn overflowing_the_count_panics() {
     let semaphore = Semaphore::new(Semaphore::MAX_PERMITS);
     semaphore.add_permits(1);
+}
+
+#[test]
+fn a_served_waiter_keeps_the_fast_path_shut_until_it_runs() {
+    let semaphore = Semaphore::new(0);
+    let mut waiter = semaphore.acquire();
+    assert!(poll(&mut waiter).is_pending());
+    semaphore.release(1);
+    assert!(semaphore.raw.handing_over());
+    assert!(semaphore.locked());
+    assert_eq!(queued(&semaphore), 0);
+    let Poll::Ready(Ok(permit)) = poll(&mut waiter) else {
+        panic!("the waiter was served")
+    };
+    // It ran: nobody is queued or served any more, `QUEUED` is clear while
+    // it still holds the permit.
+    assert!(!semaphore.raw.handing_over());
+    assert_eq!(semaphore.raw.state.load(Ordering::Acquire), 0);
+    drop(permit);
+    assert!(!semaphore.locked());
+}
+
+#[test]
+fn permits_released_behind_a_served_waiter_are_parked_then_handed_on() {
+    let semaphore = Semaphore::new(0);
+    let mut first = semaphore.acquire();
+    assert!(poll(&mut first).is_pending());
+    semaphore.release(3); // one to `first`, two parked
+    assert_eq!(semaphore.available_permits(), 2);
+    assert_eq!(
+        semaphore.try_acquire().unwrap_err(),
+        TryAcquireError::NoPermits
+    );
+    let mut second = semaphore.acquire_many(2);
+    assert!(poll(&mut second).is_pending());
+    assert_eq!(head_granted(&semaphore), 0, "it waits for `first` to run");
+    let first = match poll(&mut first) {
+        Poll::Ready(Ok(permit)) => permit,
+        other => panic!("expected the permit, got {other:?}"),
+    };
+    // Running, `first` handed the parked permits to `second`.
+    assert_eq!(semaphore.available_permits(), 0);
+    assert_eq!(queued(&semaphore), 0);
+    let second = match poll(&mut second) {
+        Poll::Ready(Ok(permit)) => permit,
+        other => panic!("expected the permits, got {other:?}"),
+    };
+    assert_eq!(second.num_permits(), 2);
+    assert!(!semaphore.raw.handing_over());
+    drop((first, second));
+    assert_eq!(semaphore.available_permits(), 3);
+    assert!(!semaphore.locked());
+}
+
+#[test]
+fn a_served_waiter_that_is_not_the_last_to_run_hands_parked_permits_on() {
+    let semaphore = Semaphore::new(0);
+    let mut a = semaphore.acquire();
+    let mut b = semaphore.acquire();
+    assert!(poll(&mut a).is_pending());
+    assert!(poll(&mut b).is_pending());
+    semaphore.release(3); // a and b served, one parked
+    let mut c = semaphore.acquire();
+    assert!(poll(&mut c).is_pending());
+    // `a` runs while `b` has not: the parked permit goes to `c` now.
+    let Poll::Ready(Ok(a)) = poll(&mut a) else {
+        panic!("`a` was served")
+    };
+    assert_eq!(semaphore.available_permits(), 0);
+    assert!(semaphore.raw.handing_over());
+    let Poll::Ready(Ok(c)) = poll(&mut c) else {
+        panic!("`c` was served")
+    };
+    let Poll::Ready(Ok(b)) = poll(&mut b) else {
+        panic!("`b` was served")
+    };
+    assert!(!semaphore.raw.handing_over());
+    drop((a, b, c));
+    assert_eq!(semaphore.available_permits(), 3);
+}
+
+#[test]
+fn a_served_waiter_dropped_unrun_gives_its_permits_and_its_claim_back() {
+    let semaphore = Semaphore::new(0);
+    let mut waiter = semaphore.acquire_many(2);
+    assert!(poll(&mut waiter).is_pending());
+    semaphore.release(2);
+    assert!(semaphore.raw.handing_over());
+    drop(waiter);
+    assert!(!semaphore.raw.handing_over());
+    assert_eq!(
+        semaphore.raw.state.load(Ordering::Acquire),
+        2 << PERMIT_SHIFT
+    );
+}
+
+#[test]
+fn a_huge_count_is_not_locked() {
+    // The count sits above the flag bits: only a shift the right way reads
+    // it back for every count up to `MAX_PERMITS`.
+    let semaphore = Semaphore::new(1 << 60);
+    assert!(!semaphore.locked());
+    assert_eq!(semaphore.available_permits(), 1 << 60);
+}
+
+#[test]
+fn serving_the_first_waiter_does_not_serve_the_second() {
+    let semaphore = Semaphore::new(0);
+    let mut first = semaphore.acquire();
+    let mut second = semaphore.acquire();
+    assert!(poll(&mut first).is_pending());
+    assert!(poll(&mut second).is_pending());
+    semaphore.release(1);
+    assert!(poll(&mut second).is_pending(), "its ticket is not served");
+    assert!(matches!(poll(&mut first), Poll::Ready(Ok(_))));
+}
+
+#[test]
+fn the_slow_path_takes_free_permits_when_nobody_waits() {
+    // A release can land between a failed fast path and the lock; the slow
+    // path must then take the permits like the fast path would.
+    let semaphore = Semaphore::new(2);
+    let taken = semaphore.raw.take_or_enqueue(1, noop_waker_ref());
+    assert!(matches!(taken, FirstPoll::Ready(Ok(()))));
+    assert_eq!(semaphore.available_permits(), 1);
+    assert_eq!(queued(&semaphore), 0);
+}
+
+#[test]
+fn debug_shows_the_count_and_both_flags() {
+    let semaphore = Semaphore::new(3);
+    assert_eq!(
+        format!("{:?}", semaphore.raw),
+        "Semaphore { available_permits: 3, waiters_queued: false, closed: false }"
+    );
+    let empty = Semaphore::new(0);
+    let mut waiter = empty.acquire();
+    assert!(poll(&mut waiter).is_pending());
+    assert_eq!(
+        format!("{:?}", empty.raw),
+        "Semaphore { available_permits: 0, waiters_queued: true, closed: false }"
+    );
+    empty.close();
+    drop(waiter);
+    assert_eq!(
+        format!("{:?}", empty.raw),
+        "Semaphore { available_permits: 0, waiters_queued: false, closed: true }"
+    );
 }
