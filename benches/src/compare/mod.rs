@@ -3,9 +3,12 @@
 //!
 //! The report has three tables:
 //!
-//! 1. **Time**, in process (`matrix.rs`): every workload on weft, tokio and
-//!    smol, plus the two mixed cells of the 2×2 matrix for the primitive
-//!    workloads; nanoseconds per operation, medians, and weft / tokio.
+//! 1. **Time**, in process or a fresh process per run (`rows.rs`,
+//!    `matrix.rs`): every workload on weft, tokio, smol and the floor,
+//!    plus the two mixed cells of the 2×2 matrix for the primitive
+//!    workloads; nanoseconds per operation, medians, weft / tokio and
+//!    weft / floor. A spread table (min – max of the runs) follows it, and
+//!    the I/O rows' system calls per operation (`syscalls.rs`).
 //! 2. **Timers and memory**, in child processes (`timers.rs`): overhead and
 //!    peak RSS of many sleeping tasks; heap left after a million
 //!    timeouts.
@@ -38,6 +41,7 @@ mod child;
 mod echo;
 mod matrix;
 mod rows;
+mod syscalls;
 mod timers;
 
 pub use child::CHILD_FLAG;
@@ -251,6 +255,12 @@ fn report(options: &Options) -> Result<String, String> {
         out.push_str(&time.to_markdown());
         out.push_str("\n#### Spread of the runs: min – max, same units\n\n");
         out.push_str(&spread.to_markdown());
+    }
+    if syscalls::IO_ROWS.iter().any(|row| options.selects(row)) && options.selects_column("weft") {
+        out.push_str(
+            "\n### System calls per operation of the I/O rows (strace, outside the timed runs)\n\n",
+        );
+        out.push_str(&syscalls::syscall_table(options)?.to_markdown());
     }
     if options.selects("timers") {
         out.push_str("\n### Timers and memory (a child process per run)\n\n");

@@ -197,9 +197,9 @@ impl Sizes {
             echo_millis: 1_000,
             bulk_bytes: 256 << 20,
             traced_requests: 200,
-            udp_datagrams: 100_000,
+            udp_datagrams: 20_000,
             udp_window: 16,
-            fd_round_trips: 100_000,
+            fd_round_trips: 20_000,
         }
     }
 
