@@ -53,10 +53,9 @@ pub(crate) fn time_tables(options: &Options) -> Result<(Table, Table), String> {
         "tokio rt + weft prim",
     ])
     .text_columns(3);
-    let mut spread = Table::new(&[
-        "workload", "unit", "weft", "tokio", "smol", "floor", "weft-rt", "tokio-rt",
-    ])
-    .text_columns(2);
+    let mut spread_header = vec!["workload", "unit"];
+    spread_header.extend(Column::ALL.map(Column::name));
+    let mut spread = Table::new(&spread_header).text_columns(2);
     for mut row in rows(&options.sizes) {
         if !options.selects(row.name) {
             continue;
@@ -103,17 +102,7 @@ pub(crate) fn time_tables(options: &Options) -> Result<(Table, Table), String> {
             })
         };
         let mut line = vec![row.name.to_owned(), unit];
-        line.extend(
-            [
-                Column::Weft,
-                Column::Tokio,
-                Column::Smol,
-                Column::Floor,
-                Column::WeftRuntimeTokioPrimitive,
-                Column::TokioRuntimeWeftPrimitive,
-            ]
-            .map(range),
-        );
+        line.extend(Column::ALL.map(range));
         spread.row(line);
     }
     Ok((table, spread))

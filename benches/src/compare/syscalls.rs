@@ -2,11 +2,12 @@
 //! (`udp_echo`, `fd_ping_pong`), counted by `strace -c -f`.
 //!
 //! strace slows every call, so the counts never come from timed runs:
-//! each cell runs twice more in a child under strace, once at the report's
-//! scale and once at twice that, and the figure is the difference in calls
-//! over the difference in operations. What a run spends starting the
-//! process and the runtime (threads, the poller, the sockets) is the same
-//! in both and cancels out.
+//! each cell runs twice more in a child under strace, at the quick size
+//! (whatever the report's size: a count needs no long run) and at twice
+//! it, and the figure is the difference in calls over the difference in
+//! operations. What a run spends starting the process and the runtime
+//! (threads, the poller, the sockets) is the same in both and cancels
+//! out.
 //!
 //! ```text
 //!   calls(2 × N) − calls(N)
@@ -46,22 +47,21 @@ pub(crate) fn syscall_table(options: &Options) -> Result<Table, String> {
         }
         eprintln!("counting the system calls of {name} (strace) ...");
         let operations = |scale: u64| {
-            rows(&base_sizes(options.quick).scaled(scale))
+            rows(&base_sizes(true).scaled(scale))
                 .into_iter()
                 .find(|row| row.name == name)
                 .map(|row| (row.operations, row.per))
                 .ok_or_else(|| format!("no row {name}"))
         };
-        let (small, per) = operations(options.scale)?;
-        let (large, _) = operations(options.scale * 2)?;
+        let (small, per) = operations(1)?;
+        let (large, _) = operations(2)?;
         let per_operation = COLUMNS.map(|column| {
             let calls = |scale: u64| {
-                let preset = if options.quick { "quick" } else { "full" };
-                let args =
-                    [ROW_CHILD, preset, &scale.to_string(), column.name(), name].map(str::to_owned);
-                traced_child(&args, options.run_limit * 4)
+                let args = [ROW_CHILD, "quick", &scale.to_string(), column.name(), name]
+                    .map(str::to_owned);
+                traced_child(&args, options.run_limit)
             };
-            let (few, many) = (calls(options.scale)?, calls(options.scale * 2)?);
+            let (few, many) = (calls(1)?, calls(2)?);
             Some(many.saturating_sub(few) as f64 / (large - small) as f64)
         });
         let shown = |figure_of: Option<f64>| figure_of.map_or("n/a (no strace)".to_owned(), figure);

@@ -52,65 +52,42 @@ pub trait UdpRuntime: BenchRuntime {
     ) -> impl Future<Output = io::Result<(usize, SocketAddr)>>;
 }
 
-impl UdpRuntime for Weft {
-    type Socket = weft_runtime::net::UdpSocket;
+/// Implements [`UdpRuntime`] for `$runtime` with `$socket`: the three
+/// libraries' UDP sockets have the same method names and shapes.
+macro_rules! udp_runtime {
+    ($runtime:ty, $socket:ty) => {
+        impl UdpRuntime for $runtime {
+            type Socket = $socket;
 
-    async fn bind_local() -> io::Result<Self::Socket> {
-        weft_runtime::net::UdpSocket::bind("127.0.0.1:0").await
-    }
+            async fn bind_local() -> io::Result<Self::Socket> {
+                <$socket>::bind("127.0.0.1:0").await
+            }
 
-    fn local_addr(socket: &Self::Socket) -> io::Result<SocketAddr> {
-        socket.local_addr()
-    }
+            fn local_addr(socket: &Self::Socket) -> io::Result<SocketAddr> {
+                socket.local_addr()
+            }
 
-    async fn send_to(socket: &Self::Socket, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        socket.send_to(buf, target).await
-    }
+            async fn send_to(
+                socket: &Self::Socket,
+                buf: &[u8],
+                target: SocketAddr,
+            ) -> io::Result<usize> {
+                socket.send_to(buf, target).await
+            }
 
-    async fn recv_from(socket: &Self::Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        socket.recv_from(buf).await
-    }
+            async fn recv_from(
+                socket: &Self::Socket,
+                buf: &mut [u8],
+            ) -> io::Result<(usize, SocketAddr)> {
+                socket.recv_from(buf).await
+            }
+        }
+    };
 }
 
-impl UdpRuntime for Tokio {
-    type Socket = tokio::net::UdpSocket;
-
-    async fn bind_local() -> io::Result<Self::Socket> {
-        tokio::net::UdpSocket::bind("127.0.0.1:0").await
-    }
-
-    fn local_addr(socket: &Self::Socket) -> io::Result<SocketAddr> {
-        socket.local_addr()
-    }
-
-    async fn send_to(socket: &Self::Socket, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        socket.send_to(buf, target).await
-    }
-
-    async fn recv_from(socket: &Self::Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        socket.recv_from(buf).await
-    }
-}
-
-impl UdpRuntime for Smol {
-    type Socket = smol::net::UdpSocket;
-
-    async fn bind_local() -> io::Result<Self::Socket> {
-        smol::net::UdpSocket::bind("127.0.0.1:0").await
-    }
-
-    fn local_addr(socket: &Self::Socket) -> io::Result<SocketAddr> {
-        socket.local_addr()
-    }
-
-    async fn send_to(socket: &Self::Socket, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        socket.send_to(buf, target).await
-    }
-
-    async fn recv_from(socket: &Self::Socket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        socket.recv_from(buf).await
-    }
-}
+udp_runtime!(Weft, weft_runtime::net::UdpSocket);
+udp_runtime!(Tokio, tokio::net::UdpSocket);
+udp_runtime!(Smol, smol::net::UdpSocket);
 
 /// `datagrams` 64-byte datagrams echoed, `window` in flight at a time.
 ///
