@@ -11,7 +11,8 @@
 //! * and, for the primitive workloads, the two mixed cells of the 2×2
 //!   matrix: weft's primitives on tokio's runtime and tokio's primitives on
 //!   weft's runtime. These say whether a difference comes from the
-//!   executor or from the primitive.
+//!   executor or from the primitive,
+//! * and a floor ([`floor`]): the same work with no runtime at all.
 //!
 //! ```text
 //!                     weft primitives      tokio primitives
@@ -32,6 +33,7 @@
 
 pub mod adapters;
 pub mod compare;
+pub mod floor;
 pub mod load_client;
 pub mod measure;
 pub mod memory;

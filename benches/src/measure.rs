@@ -49,10 +49,23 @@ impl Cell {
         work: impl Fn(&R) -> Verified + 'static,
     ) -> Self {
         let rt = R::new();
+        Self::without_runtime(move || work(&rt))
+    }
+
+    /// A cell whose runs call `work` with no runtime around it (the floor
+    /// column); each run is timed from the call to its return.
+    ///
+    /// ```
+    /// use weft_benches::measure::Cell;
+    ///
+    /// let mut cell = Cell::without_runtime(|| weft_benches::floor::spawn_join(100, 100));
+    /// assert!(cell.run_once().is_ok());
+    /// ```
+    pub fn without_runtime(work: impl Fn() -> Verified + 'static) -> Self {
         Self {
             run: Box::new(move || {
                 let start = Instant::now();
-                work(&rt)?;
+                work()?;
                 Ok(start.elapsed())
             }),
         }

@@ -11,7 +11,8 @@
 //!   compare                                       (parent: drives, reports)
 //!     ├─ compare --child timers weft 100000        → "elapsed_ns=… peak_rss=…"
 //!     ├─ compare --child timeouts-memory tokio 1000000
-//!     └─ compare --child echo-server smol 0        → "port=…", then serves
+//!     ├─ compare --child echo-server smol 0        → "port=…", then serves
+//!     └─ compare --child row full 10 weft semaphore → "elapsed_ns=…" (--fresh)
 //! ```
 //!
 //! A child answers with one line of `key=value` fields on stdout; a
@@ -26,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtimes::{BenchRuntime, Smol, Tokio, Weft};
 
+use super::matrix::{row_child, ROW_CHILD};
 use super::{echo, timers};
 
 /// The first argument that makes the compare binary a child.
@@ -137,6 +139,7 @@ pub(crate) fn wait_bounded(
 /// prints the answer.
 pub(crate) fn child_main(args: &[String]) -> ExitCode {
     let outcome = match args {
+        [kind, rest @ ..] if kind == ROW_CHILD => row_child(rest),
         [kind, runtime, size] => {
             let size: u64 = match size.parse() {
                 Ok(size) => size,
@@ -172,7 +175,8 @@ pub(crate) fn child_main(args: &[String]) -> ExitCode {
 fn usage(args: &[String]) -> ExitCode {
     eprintln!(
         "error: unknown child request {:?}; expected: {CHILD_FLAG} \
-         timers|timeouts-memory|echo-server weft|tokio|smol <size>",
+         timers|timeouts-memory|echo-server weft|tokio|smol <size>, or \
+         {CHILD_FLAG} {ROW_CHILD} quick|full <scale> <column> <row name>",
         args
     );
     ExitCode::FAILURE

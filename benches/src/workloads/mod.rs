@@ -4,7 +4,7 @@
 //!
 //! | workload               | shape                                                          |
 //! |------------------------|----------------------------------------------------------------|
-//! | [`spawn_join()`]         | spawn N trivial tasks, await every handle                      |
+//! | [`spawn_join()`]         | spawn N trivial tasks, await every handle (in batches: [`spawn_join_batched()`]) |
 //! | [`yield_switch()`]       | 100 tasks × K `yield_now`                                      |
 //! | [`mutex_uncontended()`]  | one task, N lock/unlock                                        |
 //! | [`mutex_contended()`]    | 100 tasks × M increments, lock held across a `yield_now`       |
@@ -16,6 +16,8 @@
 //! | [`condition_notify_all()`] | a leader wakes W waiters with `notify_all`, R rounds          |
 //! | [`timers()`]             | N tasks each sleeping 1–20 ms                                  |
 //! | [`timeouts_ready()`] / [`sleeps_dropped()`] | N `timeout(1 s, ready)`; N sleeps polled once and dropped |
+//! | [`udp_echo()`]           | N 64-byte datagrams echoed on 127.0.0.1, W in flight, one client socket |
+//! | [`fd_ping_pong()`]       | N 64-byte round trips over a socket pair registered as raw fds |
 //!
 //! **Every workload checks its own result** (counts, sums, orders, the
 //! most holders of a semaphore at once, the instant each sleeper woke) and
@@ -24,28 +26,34 @@
 //!
 //! Sizes come from [`Sizes`]: [`Sizes::full`] for the published table,
 //! [`Sizes::quick`] for CI, which only proves that every workload runs and
-//! verifies.
+//! verifies, and [`Sizes::scaled`] for longer runs of either.
 
 use std::fmt;
 
 mod condition;
 mod event_fanout;
+mod fd_ping_pong;
+mod io_message;
 mod mutex;
 mod queue;
 mod semaphore;
 mod spawn_join;
 mod timeouts;
 mod timers;
+mod udp_echo;
 mod yield_switch;
 
 pub use condition::{condition_notify_all, condition_notify_one};
 pub use event_fanout::event_fanout;
+pub use fd_ping_pong::{fd_ping_pong, FdRuntime};
+pub use io_message::{message, sequence_of, MESSAGE};
 pub use mutex::{mutex_contended, mutex_uncontended};
 pub use queue::{queue_mpmc, queue_spsc};
 pub use semaphore::semaphore;
-pub use spawn_join::spawn_join;
+pub use spawn_join::{spawn_join, spawn_join_batched};
 pub use timeouts::{sleeps_dropped, timeouts_ready};
 pub use timers::{timers, TimersOutcome};
+pub use udp_echo::{udp_echo, UdpRuntime};
 pub use yield_switch::yield_switch;
 
 /// A workload computed the wrong answer.
@@ -107,6 +115,8 @@ pub fn expect_eq(what: &str, expected: u64, got: u64) -> Verified {
 pub struct Sizes {
     /// spawn_join: tasks spawned and joined.
     pub spawn_tasks: u64,
+    /// spawn_join: tasks spawned before their handles are awaited.
+    pub spawn_batch: u64,
     /// yield_switch: tasks.
     pub yield_tasks: u64,
     /// yield_switch: `yield_now` calls per task.
@@ -151,6 +161,12 @@ pub struct Sizes {
     pub bulk_bytes: u64,
     /// tcp_echo: requests per connection in the run strace counts.
     pub traced_requests: u64,
+    /// udp_echo: datagrams echoed.
+    pub udp_datagrams: u64,
+    /// udp_echo: datagrams in flight.
+    pub udp_window: u64,
+    /// fd_ping_pong: round trips.
+    pub fd_round_trips: u64,
 }
 
 impl Sizes {
@@ -158,6 +174,7 @@ impl Sizes {
     pub fn full() -> Self {
         Self {
             spawn_tasks: 100_000,
+            spawn_batch: 100_000,
             yield_tasks: 100,
             yields_per_task: 1_000,
             uncontended_locks: 1_000_000,
@@ -180,6 +197,9 @@ impl Sizes {
             echo_millis: 1_000,
             bulk_bytes: 256 << 20,
             traced_requests: 200,
+            udp_datagrams: 20_000,
+            udp_window: 16,
+            fd_round_trips: 20_000,
         }
     }
 
@@ -187,6 +207,7 @@ impl Sizes {
     pub fn quick() -> Self {
         Self {
             spawn_tasks: 2_000,
+            spawn_batch: 2_000,
             yield_tasks: 100,
             yields_per_task: 20,
             uncontended_locks: 20_000,
@@ -209,6 +230,43 @@ impl Sizes {
             echo_millis: 200,
             bulk_bytes: 8 << 20,
             traced_requests: 20,
+            udp_datagrams: 2_000,
+            udp_window: 16,
+            fd_round_trips: 2_000,
+        }
+    }
+
+    /// These sizes with `factor` × the rounds of every in-process row and
+    /// of the timeouts; tasks, waiters, permits and capacities stay, so the
+    /// shapes stay and only the runs get longer. spawn_join runs `factor`
+    /// batches of its size; `timers` (its sleeping tasks) and the tcp_echo
+    /// loads keep their sizes.
+    ///
+    /// ```
+    /// use weft_benches::workloads::Sizes;
+    ///
+    /// let long = Sizes::full().scaled(10);
+    /// assert_eq!(long.semaphore_rounds, 1_000);
+    /// assert_eq!(long.spawn_tasks, 1_000_000);
+    /// assert_eq!(long.spawn_batch, Sizes::full().spawn_batch);
+    /// assert_eq!(long.fanout_waiters, Sizes::full().fanout_waiters);
+    /// ```
+    pub fn scaled(self, factor: u64) -> Self {
+        Self {
+            spawn_tasks: self.spawn_tasks * factor,
+            yields_per_task: self.yields_per_task * factor,
+            uncontended_locks: self.uncontended_locks * factor,
+            increments_per_task: self.increments_per_task * factor,
+            semaphore_rounds: self.semaphore_rounds * factor,
+            spsc_items: self.spsc_items * factor,
+            mpmc_items: self.mpmc_items * factor,
+            fanout_rounds: self.fanout_rounds * factor,
+            notify_one_round_trips: self.notify_one_round_trips * factor,
+            notify_all_rounds: self.notify_all_rounds * factor,
+            timeouts: self.timeouts * factor,
+            udp_datagrams: self.udp_datagrams * factor,
+            fd_round_trips: self.fd_round_trips * factor,
+            ..self
         }
     }
 }

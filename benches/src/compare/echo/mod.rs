@@ -47,6 +47,7 @@ mod server;
 mod strace;
 
 pub(crate) use server::{EchoServer, SmolServer, TokioServer, WeftServer};
+pub(crate) use strace::traced_child;
 
 /// The request (and reply) size of the request/response loads.
 const MESSAGE: usize = 64;

@@ -11,12 +11,15 @@
 //!
 //! If strace is not installed, or the kernel refuses to let it attach, the
 //! figure is reported as unavailable instead of failing the report.
+//!
+//! [`traced_child`] counts the calls of a whole child run instead (strace
+//! starts it), for the I/O rows of the time table.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::super::child::wait_bounded;
+use super::super::child::{wait_bounded, CHILD_FLAG};
 
 /// A running `strace -c -f -p <pid>`.
 pub(crate) struct Strace {
@@ -67,6 +70,35 @@ impl Strace {
         let _ = std::fs::remove_file(&self.summary);
         total_calls(&summary)
     }
+}
+
+/// Runs `compare --child <args>` under `strace -c -f` within `limit` and
+/// returns its total number of system calls; `None` if strace is missing
+/// or the run fails.
+pub(crate) fn traced_child(args: &[String], limit: Duration) -> Option<u64> {
+    let exe = std::env::current_exe().ok()?;
+    let summary = std::env::temp_dir().join(format!(
+        "weft-benches-strace-child-{}.txt",
+        std::process::id()
+    ));
+    let mut child = Command::new("strace")
+        .args(["-c", "-f", "-o"])
+        .arg(&summary)
+        .arg(exe)
+        .arg(CHILD_FLAG)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let status = wait_bounded(&mut child, limit, args).ok()?;
+    let text = std::fs::read_to_string(&summary).ok();
+    let _ = std::fs::remove_file(&summary);
+    if !status.success() {
+        return None;
+    }
+    total_calls(&text?)
 }
 
 /// The `calls` column of the `total` line of an `strace -c` summary.
