@@ -162,15 +162,16 @@ impl StreamReader {
     /// what one socket read brings (waiting for it). Empty at end of stream,
     /// or when `n` is 0.
     pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
-        let available = if self.buf.is_empty() {
-            FILL_MAX
-        } else {
-            self.buf.len()
-        };
-        let mut out = vec![0; n.min(available)];
-        let got = self.read_into(&mut out).await?;
-        out.truncate(got);
-        Ok(out)
+        self.check_error()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        // Through the buffer, not into a Vec of `n` bytes made up front: a
+        // read that waits on a quiet socket then holds no memory.
+        if self.buf.is_empty() && !self.eof {
+            poll_fn(|cx| self.poll_fill(cx)).await?;
+        }
+        Ok(self.buf.take(n.min(self.buf.len())))
     }
 
     /// Reads up to `buf.len()` bytes into `buf` and returns how many: the
@@ -435,6 +436,25 @@ mod tests {
             assert_eq!(reader.readline().await.unwrap(), b"tail\n");
             assert!(timeout(QUIET, reader.readline()).await.is_err());
             assert_eq!(reader.buf.capacity(), 0);
+        });
+    }
+
+    /// `read(n)` waiting on a quiet socket holds no memory either, and
+    /// bytes beyond `n` stay in the reader.
+    #[test]
+    fn a_waiting_read_holds_no_memory() {
+        crate::run(async {
+            let (ours, theirs) = UnixStream::pair().unwrap();
+            let (mut reader, _writer) = unix_streams(ours);
+            let (_peer_reader, mut peer) = unix_streams(theirs);
+            assert!(timeout(QUIET, reader.read(64 * 1024)).await.is_err());
+            assert_eq!(reader.buf.capacity(), 0);
+            peer.write(b"abcdef").unwrap();
+            assert_eq!(reader.read(4).await.unwrap(), b"abcd");
+            assert_eq!(reader.read(64 * 1024).await.unwrap(), b"ef");
+            drop(peer);
+            assert_eq!(reader.read(1).await.unwrap(), b"");
+            assert!(reader.at_eof());
         });
     }
 

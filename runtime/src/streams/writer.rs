@@ -7,7 +7,9 @@
 //! queued and ending when the queue is empty again. asyncio gets the same
 //! effect from a writer callback on its event loop; in weft a task is the
 //! only thing the loop polls. So bytes written without any `drain` still
-//! reach the peer, as long as the runtime runs.
+//! reach the peer, as long as the runtime runs. The queue takes memory only
+//! for the bytes the kernel refused, and gives it back when the flusher
+//! ends (see `buffer.rs`): a writer with nothing queued holds no buffer.
 //!
 //! ```text
 //!   write(b) ── queue empty? ──yes──▶ send(b) ─▶ rest ─┐
