@@ -315,7 +315,7 @@ fn raise_open_file_limit() -> Result<u64, String> {
             std::io::Error::last_os_error()
         ));
     }
-    Ok(limit.rlim_cur as u64)
+    Ok(limit.rlim_cur)
 }
 
 /// The child side: serves line echo with the server called `name`, prints
