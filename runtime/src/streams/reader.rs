@@ -400,20 +400,29 @@ mod tests {
     use std::time::Duration;
 
     use super::super::connect::unix_streams;
+    use super::super::StreamWriter;
+    use super::StreamReader;
     use crate::net::unix::UnixStream;
     use crate::time::timeout;
 
     /// Long enough for bytes already written to arrive on a Unix socket.
     const QUIET: Duration = Duration::from_millis(20);
 
+    /// A reader and the writer of its peer, over a Unix socket pair; the
+    /// other two halves come along, to keep the connection open.
+    fn connected() -> (StreamReader, StreamWriter, (StreamWriter, StreamReader)) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let (reader, writer) = unix_streams(ours);
+        let (peer_reader, peer) = unix_streams(theirs);
+        (reader, peer, (writer, peer_reader))
+    }
+
     /// A reader waiting on a quiet socket holds no buffer, before and after
     /// a burst; a partial line left from the burst keeps only its bytes.
     #[test]
     fn a_waiting_reader_holds_only_unconsumed_bytes() {
         crate::run(async {
-            let (ours, theirs) = UnixStream::pair().unwrap();
-            let (mut reader, _writer) = unix_streams(ours);
-            let (_peer_reader, mut peer) = unix_streams(theirs);
+            let (mut reader, mut peer, _rest) = connected();
             assert!(timeout(QUIET, reader.readline()).await.is_err());
             assert_eq!(reader.buf.capacity(), 0);
 
@@ -444,9 +453,7 @@ mod tests {
     #[test]
     fn a_waiting_read_holds_no_memory() {
         crate::run(async {
-            let (ours, theirs) = UnixStream::pair().unwrap();
-            let (mut reader, _writer) = unix_streams(ours);
-            let (_peer_reader, mut peer) = unix_streams(theirs);
+            let (mut reader, mut peer, _rest) = connected();
             assert!(timeout(QUIET, reader.read(64 * 1024)).await.is_err());
             assert_eq!(reader.buf.capacity(), 0);
             peer.write(b"abcdef").unwrap();
@@ -462,9 +469,7 @@ mod tests {
     #[test]
     fn a_small_message_takes_a_small_buffer() {
         crate::run(async {
-            let (ours, theirs) = UnixStream::pair().unwrap();
-            let (mut reader, _writer) = unix_streams(ours);
-            let (_peer_reader, mut peer) = unix_streams(theirs);
+            let (mut reader, mut peer, _rest) = connected();
             peer.write(b"GET / HTTP/1.1\r\n").unwrap();
             assert_eq!(reader.readexactly(4).await.unwrap(), b"GET ");
             assert_eq!(reader.buf.capacity(), 16);
