@@ -115,12 +115,25 @@ pub fn live_heap_bytes() -> isize {
 /// }
 /// ```
 pub fn peak_rss_bytes() -> Option<u64> {
-    status_field_bytes("VmHWM:")
+    status_field_bytes("/proc/self/status", "VmHWM:")
 }
 
-/// Reads a `kB` field of `/proc/self/status`, in bytes.
-fn status_field_bytes(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The current resident set of process `pid` in bytes (`VmRSS` in
+/// `/proc/<pid>/status`), if `/proc` has it: what a server child holds
+/// right now, freed pages the allocator kept included.
+///
+/// ```
+/// if let Some(rss) = weft_benches::memory::rss_bytes_of(std::process::id()) {
+///     assert!(rss > 0);
+/// }
+/// ```
+pub fn rss_bytes_of(pid: u32) -> Option<u64> {
+    status_field_bytes(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// Reads a `kB` field of a `/proc/.../status` file, in bytes.
+fn status_field_bytes(path: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|line| line.starts_with(field))?;
     let kib: u64 = line[field.len()..]
         .trim()

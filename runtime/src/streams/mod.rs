@@ -48,6 +48,23 @@
 //! * Cancellation is drop: every future here can be dropped at any await
 //!   point without losing a byte.
 //!
+//! **Memory.** A connection holds buffer memory only while bytes are in
+//! flight, so thousands of idle keep-alive peers cost little (under 1 KiB
+//! of server memory each, all of it the task, the socket registration and
+//! the reader and writer themselves):
+//!
+//! ```text
+//!   reader:  quiet socket ─▶ no buffer ─▶ bytes arrive: read into the thread's scratch,
+//!            keep only what arrived ─▶ consumed, socket quiet again ─▶ no buffer
+//!   writer:  nothing queued ─▶ no buffer ─▶ the kernel refuses some bytes: queue them
+//!            ─▶ flusher sends them and ends ─▶ no buffer
+//! ```
+//!
+//! While a burst lasts the buffers keep their capacity from one read to
+//! the next, and reads go straight into them once they have room; when the
+//! connection waits again, a buffer frees its memory, or shrinks to the
+//! bytes it still holds (a partial line, say). `buffer.rs` has the details.
+//!
 //! As in asyncio, TCP connections made by [`open_connection`] and
 //! [`start_server`] have `TCP_NODELAY` set (Nagle's algorithm off). A
 //! reader and a writer are the same types over TCP and over a Unix socket

@@ -2,8 +2,10 @@
 //! or Unix stream connection.
 //!
 //! The reader owns a buffer. Every method first looks at what is buffered
-//! and reads from the socket only when that is not enough, into the
-//! buffer's free space (at least 16 KiB, at most 64 KiB per read):
+//! and reads from the socket only when that is not enough (at most 64 KiB
+//! per read). The buffer holds memory only while bytes are in it: a reader
+//! waiting on a quiet socket holds none (`buffer.rs` says when memory is
+//! taken and given back):
 //!
 //! ```text
 //!   readuntil(b"\r\n")
@@ -51,10 +53,9 @@ use crate::net::OwnedReadHalf;
 /// The default limit for separator searches: 64 KiB, as in asyncio.
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
-/// The free space a socket read into the buffer gets at least, and at
-/// most: small enough that an idle connection's buffer stays small, large
-/// enough that a busy one needs few reads.
-const FILL_MIN: usize = 16 * 1024;
+/// The most bytes one socket read into the buffer asks for: enough that a
+/// busy connection needs few reads. The buffer holds only what arrived
+/// (see `buffer.rs`), so an idle connection holds none of it.
 const FILL_MAX: usize = 64 * 1024;
 
 /// The reading side of a stream connection (asyncio's `StreamReader`),
@@ -161,15 +162,16 @@ impl StreamReader {
     /// what one socket read brings (waiting for it). Empty at end of stream,
     /// or when `n` is 0.
     pub async fn read(&mut self, n: usize) -> io::Result<Vec<u8>> {
-        let available = if self.buf.is_empty() {
-            FILL_MAX
-        } else {
-            self.buf.len()
-        };
-        let mut out = vec![0; n.min(available)];
-        let got = self.read_into(&mut out).await?;
-        out.truncate(got);
-        Ok(out)
+        self.check_error()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        // Through the buffer, not into a Vec of `n` bytes made up front: a
+        // read that waits on a quiet socket then holds no memory.
+        if self.buf.is_empty() && !self.eof {
+            poll_fn(|cx| self.poll_fill(cx)).await?;
+        }
+        Ok(self.buf.take(n.min(self.buf.len())))
     }
 
     /// Reads up to `buf.len()` bytes into `buf` and returns how many: the
@@ -319,7 +321,7 @@ impl StreamReader {
         let half = &mut self.half;
         let n = ready!(self
             .buf
-            .fill_with(FILL_MIN, FILL_MAX, |spare| half.poll_read(cx, spare)));
+            .fill_with(FILL_MAX, |spare| half.poll_read(cx, spare)));
         self.eof = self.keep_error(n)? == 0;
         Poll::Ready(Ok(()))
     }
@@ -390,5 +392,87 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
         _ => haystack
             .windows(needle.len())
             .position(|window| window == needle),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::connect::unix_streams;
+    use super::super::StreamWriter;
+    use super::StreamReader;
+    use crate::net::unix::UnixStream;
+    use crate::time::timeout;
+
+    /// Long enough for bytes already written to arrive on a Unix socket.
+    const QUIET: Duration = Duration::from_millis(20);
+
+    /// A reader and the writer of its peer, over a Unix socket pair; the
+    /// other two halves come along, to keep the connection open.
+    fn connected() -> (StreamReader, StreamWriter, (StreamWriter, StreamReader)) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let (reader, writer) = unix_streams(ours);
+        let (peer_reader, peer) = unix_streams(theirs);
+        (reader, peer, (writer, peer_reader))
+    }
+
+    /// A reader waiting on a quiet socket holds no buffer, before and after
+    /// a burst; a partial line left from the burst keeps only its bytes.
+    #[test]
+    fn a_waiting_reader_holds_only_unconsumed_bytes() {
+        crate::run(async {
+            let (mut reader, mut peer, _rest) = connected();
+            assert!(timeout(QUIET, reader.readline()).await.is_err());
+            assert_eq!(reader.buf.capacity(), 0);
+
+            let line = [b'x'; 99];
+            let mut burst = Vec::new();
+            for _ in 0..10_000 {
+                burst.extend_from_slice(&line);
+                burst.push(b'\n');
+            }
+            burst.extend_from_slice(b"tail");
+            peer.write(&burst).unwrap();
+            for _ in 0..10_000 {
+                assert_eq!(reader.readline().await.unwrap().len(), 100);
+            }
+            assert!(timeout(QUIET, reader.readline()).await.is_err());
+            assert_eq!(reader.buffer(), b"tail");
+            assert_eq!(reader.buf.capacity(), 4);
+
+            peer.write(b"\n").unwrap();
+            assert_eq!(reader.readline().await.unwrap(), b"tail\n");
+            assert!(timeout(QUIET, reader.readline()).await.is_err());
+            assert_eq!(reader.buf.capacity(), 0);
+        });
+    }
+
+    /// `read(n)` waiting on a quiet socket holds no memory either, and
+    /// bytes beyond `n` stay in the reader.
+    #[test]
+    fn a_waiting_read_holds_no_memory() {
+        crate::run(async {
+            let (mut reader, mut peer, _rest) = connected();
+            assert!(timeout(QUIET, reader.read(64 * 1024)).await.is_err());
+            assert_eq!(reader.buf.capacity(), 0);
+            peer.write(b"abcdef").unwrap();
+            assert_eq!(reader.read(4).await.unwrap(), b"abcd");
+            assert_eq!(reader.read(64 * 1024).await.unwrap(), b"ef");
+            drop(peer);
+            assert_eq!(reader.read(1).await.unwrap(), b"");
+            assert!(reader.at_eof());
+        });
+    }
+
+    /// A small message takes a buffer of its size, not a whole read's.
+    #[test]
+    fn a_small_message_takes_a_small_buffer() {
+        crate::run(async {
+            let (mut reader, mut peer, _rest) = connected();
+            peer.write(b"GET / HTTP/1.1\r\n").unwrap();
+            assert_eq!(reader.readexactly(4).await.unwrap(), b"GET ");
+            assert_eq!(reader.buf.capacity(), 16);
+        });
     }
 }

@@ -7,7 +7,9 @@
 //! queued and ending when the queue is empty again. asyncio gets the same
 //! effect from a writer callback on its event loop; in weft a task is the
 //! only thing the loop polls. So bytes written without any `drain` still
-//! reach the peer, as long as the runtime runs.
+//! reach the peer, as long as the runtime runs. The queue takes memory only
+//! for the bytes the kernel refused, and gives it back when the flusher
+//! ends (see `buffer.rs`): a writer with nothing queued holds no buffer.
 //!
 //! ```text
 //!   write(b) ── queue empty? ──yes──▶ send(b) ─▶ rest ─┐
@@ -441,6 +443,10 @@ impl WriteState {
 
     /// The flusher task: sends the queue as the socket allows, then carries
     /// out a pending `write_eof` or `close`, and ends.
+    ///
+    /// The queue gives its spare memory back whenever the flusher waits
+    /// (the peer is slow) and all of it when the flusher ends (see
+    /// `buffer.rs`), so a writer with nothing queued holds no buffer.
     fn poll_flush(&self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
             let sent = {
@@ -448,7 +454,11 @@ impl WriteState {
                 if queue.is_empty() {
                     break;
                 }
-                ready!(self.half.borrow_mut().poll_write(cx, queue.as_slice()))
+                self.half.borrow_mut().poll_write(cx, queue.as_slice())
+            };
+            let Poll::Ready(sent) = sent else {
+                self.queue.borrow_mut().release_spare();
+                return Poll::Pending;
             };
             match sent {
                 Ok(0) => self.fail(io::Error::new(
@@ -462,6 +472,7 @@ impl WriteState {
                 Err(e) => self.fail(e),
             }
         }
+        self.queue.borrow_mut().release_spare();
         self.flushing.set(false);
         self.finish_if_flushed();
         Poll::Ready(())
@@ -479,5 +490,35 @@ impl WriteState {
         // then there is nobody left to tell, and `close` is done either way.
         let _ = self.half.borrow().shutdown();
         self.wake_owner();
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::super::connect::unix_streams;
+    use crate::net::unix::UnixStream;
+
+    /// The queue takes memory only while bytes wait for the socket, and
+    /// gives all of it back once they are sent.
+    #[test]
+    fn a_drained_writer_holds_no_buffer() {
+        crate::run(async {
+            let (ours, theirs) = UnixStream::pair().unwrap();
+            let (_reader, mut writer) = unix_streams(ours);
+            let (mut peer, _peer_writer) = unix_streams(theirs);
+            writer.write(b"small").unwrap(); // the kernel takes it at once
+            assert_eq!(writer.state.queue.borrow().capacity(), 0);
+
+            let block = vec![7; 4 << 20];
+            writer.write(&block).unwrap();
+            assert!(writer.state.queue.borrow().capacity() > 0);
+            assert_eq!(peer.readexactly(5).await.unwrap(), b"small");
+            assert_eq!(peer.readexactly(block.len()).await.unwrap(), block);
+            writer.drain().await.unwrap();
+            while writer.state.flushing.get() {
+                crate::yield_now().await;
+            }
+            assert_eq!(writer.state.queue.borrow().capacity(), 0);
+        });
     }
 }
