@@ -24,6 +24,7 @@
 //! names are aliases: `net::OwnedReadHalf` is the TCP one,
 //! `net::unix::OwnedReadHalf` the Unix one, and so on.
 
+use std::cell::Cell;
 use std::io;
 use std::net::Shutdown;
 use std::rc::Rc;
@@ -56,11 +57,33 @@ impl<S: ByteStream> OwnedReadHalf<S> {
 #[derive(Debug)]
 pub struct OwnedWriteHalf<S: ByteStream> {
     pub(super) io: Rc<IoSource<S>>,
+    /// Cleared by `abort`: a reset connection must not send FIN first.
+    shutdown_on_drop: Cell<bool>,
 }
 
 impl<S: ByteStream> OwnedWriteHalf<S> {
     pub(super) fn new(io: Rc<IoSource<S>>) -> Self {
-        Self { io }
+        Self {
+            io,
+            shutdown_on_drop: Cell::new(true),
+        }
+    }
+
+    /// Resets the connection instead of closing it: the reading side is
+    /// shut down now (a task waiting on the read half wakes to end of
+    /// stream), and when the last half is dropped the socket is closed
+    /// with `SO_LINGER` 0, which on TCP sends RST and discards unsent
+    /// bytes. Dropping this half then skips its usual shutdown, which would
+    /// send FIN ahead of the reset.
+    pub(crate) fn abort(&self) -> io::Result<()> {
+        self.shutdown_on_drop.set(false);
+        SocketCloser::from(&self.io).reset()
+    }
+
+    /// A handle that can shut the connection down from outside (see
+    /// [`SocketCloser`]).
+    pub(crate) fn closer(&self) -> SocketCloser<S> {
+        SocketCloser::from(&self.io)
     }
 
     ops::write_methods!();
@@ -77,7 +100,37 @@ impl<S: ByteStream> Drop for OwnedWriteHalf<S> {
     fn drop(&mut self) {
         // Fails only if the connection is already gone (reset, or shut
         // down before): then there is nothing left to tell the peer.
-        let _ = self.shutdown();
+        if self.shutdown_on_drop.get() {
+            let _ = self.shutdown();
+        }
+    }
+}
+
+/// A third handle on a split stream's socket, for whoever must be able to
+/// end a connection it does not read or write (a server closing its
+/// clients). It only shuts down or resets; dropping it does nothing, and
+/// it keeps the socket open as long as it lives, like a half does.
+#[derive(Debug)]
+pub(crate) struct SocketCloser<S: ByteStream> {
+    io: Rc<IoSource<S>>,
+}
+
+impl<S: ByteStream> SocketCloser<S> {
+    fn from(io: &Rc<IoSource<S>>) -> Self {
+        Self { io: io.clone() }
+    }
+
+    /// `shutdown(2)` on the socket. A task waiting on a half wakes: to end
+    /// of stream after `Shutdown::Read`, to an error after `Write`.
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Sets `SO_LINGER` 0 (the close resets the connection) and shuts the
+    /// reading side down so a waiting reader wakes.
+    pub(crate) fn reset(&self) -> io::Result<()> {
+        self.io.get_ref().reset_on_close()?;
+        self.shutdown(Shutdown::Read)
     }
 }
 

@@ -92,19 +92,29 @@
 mod buffer;
 mod connect;
 mod error;
+mod feed;
+mod handler;
+#[cfg(feature = "io-compat")]
+mod io_compat;
 mod lines;
+mod options;
 mod reader;
 mod server;
+mod server_handle;
 mod transport;
 mod writer;
 
-pub use connect::open_connection;
+pub use connect::{open_connection, open_connection_with};
 #[cfg(unix)]
-pub use connect::open_unix_connection;
+pub use connect::{open_unix_connection, open_unix_connection_with};
 pub use error::{IncompleteReadError, LimitOverrunError, ReadError};
+pub use feed::Feeder;
+pub use handler::{HandlerFailure, HandlerOutput};
 pub use lines::Lines;
+pub use options::{ConnectOptions, ServerOptions};
 pub use reader::{StreamReader, DEFAULT_LIMIT};
+pub use server::{start_server, start_server_with, Accept, Server, ACCEPT_RETRY_DELAY};
 #[cfg(unix)]
-pub use server::start_unix_server;
-pub use server::{start_server, Accept, Server, ACCEPT_RETRY_DELAY};
+pub use server::{start_unix_server, start_unix_server_with};
+pub use server_handle::ServerHandle;
 pub use writer::{StreamWriter, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER};
