@@ -23,7 +23,8 @@
 //!         |reader: StreamReader, mut writer: StreamWriter| async move {
 //!             // futures' copy, from a stream reader into a stream writer.
 //!             futures::io::copy(reader, &mut writer).await.unwrap();
-//!             writer.close().await.unwrap();
+//!             // Spelled out: the inherent `close` (which does not wait) wins.
+//!             AsyncWriteExt::close(&mut writer).await.unwrap();
 //!         },
 //!         "127.0.0.1:0",
 //!     )
@@ -31,7 +32,7 @@
 //!     .unwrap();
 //!     let (mut reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
 //!     writer.write_all(b"one\ntwo\n").await.unwrap();
-//!     writer.close().await.unwrap();
+//!     AsyncWriteExt::close(&mut writer).await.unwrap();
 //!     let mut line = String::new();
 //!     reader.read_line(&mut line).await.unwrap();
 //!     assert_eq!(line, "one\n");
