@@ -404,7 +404,7 @@ fn writer_abort_resets_the_connection() {
         assert!(writer.is_closing());
         let err = writer.write(b"late").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BrokenPipe);
-        assert!(err.to_string().contains("4 bytes"), "{err}");
+        assert!(err.to_string().contains("4 bytes after abort()"), "{err}");
         writer.wait_closed().await.unwrap();
         writer.abort(); // twice: nothing
         writer.close(); // after abort: nothing

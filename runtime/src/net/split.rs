@@ -129,8 +129,9 @@ impl<S: ByteStream> SocketCloser<S> {
     /// Sets `SO_LINGER` 0 (the close resets the connection) and shuts the
     /// reading side down so a waiting reader wakes.
     pub(crate) fn reset(&self) -> io::Result<()> {
-        self.io.get_ref().reset_on_close()?;
-        self.shutdown(Shutdown::Read)
+        let linger = self.io.get_ref().reset_on_close();
+        // The reader is woken even if the option could not be set.
+        self.shutdown(Shutdown::Read).and(linger)
     }
 }
 

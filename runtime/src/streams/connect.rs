@@ -101,9 +101,7 @@ pub async fn open_connection_with(
     options: &ConnectOptions,
 ) -> io::Result<(StreamReader, StreamWriter)> {
     check_limit(options.limit, "open_connection_with")?;
-    let (mut reader, writer) = open_connection(addr).await?;
-    reader.set_limit(options.limit)?;
-    Ok((reader, writer))
+    options.apply(open_connection(addr).await?)
 }
 
 /// [`open_unix_connection`] with [`ConnectOptions`] (the reader's limit).
@@ -132,9 +130,7 @@ pub async fn open_unix_connection_with(
     options: &ConnectOptions,
 ) -> io::Result<(StreamReader, StreamWriter)> {
     check_limit(options.limit, "open_unix_connection_with")?;
-    let (mut reader, writer) = open_unix_connection(path).await?;
-    reader.set_limit(options.limit)?;
-    Ok((reader, writer))
+    options.apply(open_unix_connection(path).await?)
 }
 
 /// A connection's reader and writer, with `TCP_NODELAY` set as asyncio sets

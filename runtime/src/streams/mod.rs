@@ -33,6 +33,17 @@
 //! | `transport.get_write_buffer_size()`          | [`StreamWriter::write_buffer_size`]              |
 //! | `transport.set_write_buffer_limits(high, low)` | [`StreamWriter::set_write_buffer_limits`]      |
 //! | `writer.get_extra_info("peername")`          | [`StreamWriter::peer_addr`], [`StreamReader::peer_addr`] |
+//! | `server.close_clients()` / `abort_clients()` (3.13) | [`ServerHandle::close_clients`] / [`ServerHandle::abort_clients`] |
+//! | `len(server._clients)`                       | [`ServerHandle::connections`]                    |
+//! | `start_server(..., limit=, backlog=, reuse_port=, start_serving=)` | [`start_server_with`]`(handler, addr, `[`ServerOptions`]`)` |
+//! | `start_server(..., sock=)`                   | [`Server::from_listener`]                        |
+//! | `server.start_serving()`                     | [`ServerHandle::start_serving`]                  |
+//! | `open_connection(..., limit=)`               | [`open_connection_with`]`(addr, &`[`ConnectOptions`]`)` |
+//! | exception in `client_connected_cb` (logged)  | handler returns `Err` or panics: [`ServerOptions::on_handler_failure`], [`ServerHandle::handler_failures`] |
+//! | `reader.readuntil((sep1, sep2))` (3.13)      | [`StreamReader::readuntil_any`] (also says which matched) |
+//! | `StreamReader()` + `feed_data` / `feed_eof` | [`StreamReader::from_feed`] + [`Feeder`], [`StreamReader::from_bytes`] |
+//! | `writer.transport.abort()`                   | [`StreamWriter::abort`]                          |
+//! | `writer.write(data); await writer.drain()`   | [`StreamWriter::write_and_drain`]                |
 //!
 //! What differs, and why:
 //!
@@ -47,6 +58,11 @@
 //!   only while bytes are queued (see [`StreamWriter`]).
 //! * Cancellation is drop: every future here can be dropped at any await
 //!   point without losing a byte.
+//! * A handler may return `()` or `Result<(), E>`; an error or a panic is
+//!   reported to a hook and counted, never takes the server down.
+//! * With the cargo feature `io-compat`, `StreamReader` implements
+//!   `futures-io`'s `AsyncRead` and `AsyncBufRead`, and `StreamWriter`
+//!   `AsyncWrite`.
 //!
 //! As in asyncio, TCP connections made by [`open_connection`] and
 //! [`start_server`] have `TCP_NODELAY` set (Nagle's algorithm off). A

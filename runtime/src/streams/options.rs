@@ -24,7 +24,8 @@ use std::io;
 use std::rc::Rc;
 
 use super::handler::{print_failure, FailureHook, HandlerFailure};
-use super::reader::DEFAULT_LIMIT;
+use super::reader::{StreamReader, DEFAULT_LIMIT};
+use super::writer::StreamWriter;
 use crate::net::ListenOptions;
 
 /// How a stream server is set up: the readers' limit, the listening
@@ -213,6 +214,17 @@ impl ConnectOptions {
     pub fn limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
+    }
+}
+
+impl ConnectOptions {
+    /// Sets a new connection's reader up as asked.
+    pub(super) fn apply(
+        &self,
+        (mut reader, writer): (StreamReader, StreamWriter),
+    ) -> io::Result<(StreamReader, StreamWriter)> {
+        reader.set_limit(self.limit)?;
+        Ok((reader, writer))
     }
 }
 

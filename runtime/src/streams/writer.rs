@@ -198,11 +198,16 @@ impl StreamWriter {
         if let Some(e) = state.error() {
             return Err(e);
         }
-        if state.ending.get() != Ending::Open {
+        let after = match state.ending.get() {
+            Ending::Open => None,
+            Ending::Eof | Ending::Close => Some("write_eof() or close()"),
+            Ending::Abort => Some("abort()"),
+        };
+        if let Some(after) = after {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!(
-                    "StreamWriter::write of {} bytes after write_eof(), close() or abort(): the writing side is shut",
+                    "StreamWriter::write of {} bytes after {after}: the writing side is shut",
                     data.len()
                 ),
             ));
