@@ -722,3 +722,124 @@ fn futures_io_reads_bytes_buffered_by_readline_first() {
         assert_eq!(rest, "rest of it");
     });
 }
+
+// ---- reunite ----
+
+#[test]
+fn reunite_gives_the_socket_back_with_the_bytes_read_ahead() {
+    use weft_runtime::streams::StreamSocket;
+
+    run_bounded(async {
+        let server = start_server(
+            |mut reader: StreamReader, mut writer: StreamWriter| async move {
+                // Line mode, then raw bytes both ways.
+                writer.write(b"ready\nRAW:").unwrap();
+                let mut rest = Vec::new();
+                while let Ok(bytes) = reader.read(1024).await {
+                    if bytes.is_empty() {
+                        break;
+                    }
+                    rest.extend_from_slice(&bytes);
+                }
+                writer.write(&rest).unwrap();
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (mut reader, writer) = open_connection(server.local_addr()).await.unwrap();
+        assert_eq!(reader.readline().await.unwrap(), b"ready\n");
+        // One write on the server's side: usually the reader read "RAW:"
+        // ahead with the line; whatever it did not is still in the socket.
+        let (socket, read_ahead) = reader.reunite(writer).unwrap();
+        let StreamSocket::Tcp(mut stream) = socket else {
+            panic!("a TCP connection")
+        };
+        let mut buf = [0; 256];
+        let mut prefix = read_ahead;
+        while prefix.len() < 4 {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the stream ended early");
+            prefix.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(prefix, b"RAW:");
+        stream.write_all(b"straight to the socket").await.unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut echoed = Vec::new();
+        loop {
+            match stream.read(&mut buf).await.unwrap() {
+                0 => break,
+                n => echoed.extend_from_slice(&buf[..n]),
+            }
+        }
+        assert_eq!(echoed, b"straight to the socket");
+    });
+}
+
+#[test]
+fn reunite_refuses_and_hands_both_back() {
+    run_bounded(async {
+        let server = start_server(
+            |mut reader: StreamReader, _w: StreamWriter| async move {
+                let _ = reader.read_to_end().await;
+            },
+            "127.0.0.1:0",
+        )
+        .await
+        .unwrap();
+        let (reader_a, writer_a) = open_connection(server.local_addr()).await.unwrap();
+        let (reader_b, mut writer_b) = open_connection(server.local_addr()).await.unwrap();
+
+        // Two different connections.
+        let err = reader_a.reunite(writer_b).unwrap_err();
+        assert!(err.reason().contains("different connections"), "{err}");
+        let (reader_a, mut writer_b) = err.into_parts();
+        writer_b.write_and_drain(b"still usable\n").await.unwrap();
+
+        // A reader in memory has no socket.
+        let err = StreamReader::from_bytes("x").reunite(writer_a).unwrap_err();
+        assert!(err.reason().contains("in memory"), "{err}");
+        let (_, writer_a) = err.into_parts();
+
+        // Bytes still queued: 16 MiB to a server that reads slowly.
+        writer_b.write(&vec![0; 16 << 20]).unwrap();
+        let err = reader_b.reunite(writer_b).unwrap_err();
+        assert!(err.reason().contains("still queued"), "{err}");
+        let (reader_b, mut writer_b) = err.into_parts();
+
+        // Aborted.
+        writer_b.abort();
+        let err = reader_b.reunite(writer_b).unwrap_err();
+        assert!(err.reason().contains("aborted"), "{err}");
+
+        // The first pair still reunites.
+        assert!(reader_a.reunite(writer_a).is_ok());
+    });
+}
+
+#[cfg(unix)]
+#[test]
+fn reunite_a_unix_connection() {
+    use weft_runtime::streams::{open_unix_connection, start_unix_server, StreamSocket};
+
+    let dir = weft_tests::TempDir::new();
+    let path = dir.join("reunite.sock");
+    run_bounded(async {
+        let server = start_unix_server(
+            |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"hi\n").unwrap() },
+            &path,
+        )
+        .await
+        .unwrap();
+        let (mut reader, writer) = open_unix_connection(&path).await.unwrap();
+        assert_eq!(reader.readline().await.unwrap(), b"hi\n");
+        let (socket, read_ahead) = reader.reunite(writer).unwrap();
+        assert!(read_ahead.is_empty());
+        let StreamSocket::Unix(mut stream) = socket else {
+            panic!("a Unix connection")
+        };
+        assert_eq!(stream.read(&mut [0; 8]).await.unwrap(), 0);
+        server.close();
+        server.wait_closed().await;
+    });
+}

@@ -27,7 +27,7 @@
 use std::cell::Cell;
 use std::io;
 use std::net::Shutdown;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use super::ops::{self, ByteStream};
 use crate::driver::io_source::IoSource;
@@ -47,6 +47,28 @@ impl<S: ByteStream> OwnedReadHalf<S> {
 
     ops::read_methods!();
     ops::addr_methods!(S::Addr);
+
+    /// Whether `write` is this half's twin and nothing else holds their
+    /// socket, so that [`reunite`](Self::reunite) succeeds.
+    pub(crate) fn is_twin(&self, write: &OwnedWriteHalf<S>) -> bool {
+        Rc::ptr_eq(&self.io, &write.io) && Rc::strong_count(&self.io) == 2
+    }
+
+    /// The socket back from its two halves, if `write` is this half's
+    /// twin and nothing else holds the socket; the halves back otherwise.
+    /// The writing side is not shut down.
+    pub(crate) fn reunite(
+        self,
+        write: OwnedWriteHalf<S>,
+    ) -> Result<IoSource<S>, (Self, OwnedWriteHalf<S>)> {
+        if !self.is_twin(&write) {
+            return Err((self, write));
+        }
+        let io = self.io.clone();
+        write.shutdown_on_drop.set(false);
+        drop((self, write));
+        Ok(Rc::into_inner(io).expect("the two halves were the only other holders"))
+    }
 }
 
 /// The writing half of a split stream, from `into_split`; it can move to
@@ -108,30 +130,38 @@ impl<S: ByteStream> Drop for OwnedWriteHalf<S> {
 
 /// A third handle on a split stream's socket, for whoever must be able to
 /// end a connection it does not read or write (a server closing its
-/// clients). It only shuts down or resets; dropping it does nothing, and
-/// it keeps the socket open as long as it lives, like a half does.
+/// clients). It only shuts down or resets, and does nothing once both
+/// halves are gone; it does not keep the socket open.
 #[derive(Debug)]
 pub(crate) struct SocketCloser<S: ByteStream> {
-    io: Rc<IoSource<S>>,
+    io: Weak<IoSource<S>>,
 }
 
 impl<S: ByteStream> SocketCloser<S> {
     fn from(io: &Rc<IoSource<S>>) -> Self {
-        Self { io: io.clone() }
+        Self {
+            io: Rc::downgrade(io),
+        }
     }
 
     /// `shutdown(2)` on the socket. A task waiting on a half wakes: to end
     /// of stream after `Shutdown::Read`, to an error after `Write`.
     pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        match self.io.upgrade() {
+            Some(io) => io.get_ref().shutdown(how),
+            None => Ok(()),
+        }
     }
 
     /// Sets `SO_LINGER` 0 (the close resets the connection) and shuts the
     /// reading side down so a waiting reader wakes.
     pub(crate) fn reset(&self) -> io::Result<()> {
-        let linger = self.io.get_ref().reset_on_close();
+        let Some(io) = self.io.upgrade() else {
+            return Ok(());
+        };
+        let linger = io.get_ref().reset_on_close();
         // The reader is woken even if the option could not be set.
-        self.shutdown(Shutdown::Read).and(linger)
+        io.get_ref().shutdown(Shutdown::Read).and(linger)
     }
 }
 

@@ -44,6 +44,7 @@
 //! | `StreamReader()` + `feed_data` / `feed_eof` | [`StreamReader::from_feed`] + [`Feeder`], [`StreamReader::from_bytes`] |
 //! | `writer.transport.abort()`                   | [`StreamWriter::abort`]                          |
 //! | `writer.write(data); await writer.drain()`   | [`StreamWriter::write_and_drain`]                |
+//! | `writer.get_extra_info("socket")`            | [`StreamReader::reunite`] (gives the socket back) |
 //!
 //! What differs, and why:
 //!
@@ -115,6 +116,7 @@ mod io_compat;
 mod lines;
 mod options;
 mod reader;
+mod reunite;
 mod server;
 mod server_handle;
 mod transport;
@@ -129,6 +131,7 @@ pub use handler::{HandlerFailure, HandlerOutput};
 pub use lines::Lines;
 pub use options::{ConnectOptions, ServerOptions};
 pub use reader::{StreamReader, DEFAULT_LIMIT};
+pub use reunite::{ReuniteError, StreamSocket};
 pub use server::{start_server, start_server_with, Accept, Server, ACCEPT_RETRY_DELAY};
 #[cfg(unix)]
 pub use server::{start_unix_server, start_unix_server_with};

@@ -429,6 +429,20 @@ impl StreamReader {
     }
 }
 
+/// What `reunite` takes apart.
+impl StreamReader {
+    /// The transport.
+    pub(super) fn side(&self) -> &ReadSide {
+        &self.half
+    }
+
+    /// The transport and the bytes buffered but not yet returned.
+    pub(super) fn into_parts(mut self) -> (ReadSide, Vec<u8>) {
+        let buffered = self.buf.take_all();
+        (self.half, buffered)
+    }
+}
+
 /// What the `futures-io` adapter (`io_compat.rs`) reads through.
 #[cfg(feature = "io-compat")]
 impl StreamReader {

@@ -1,8 +1,8 @@
 //! [`ServerHandle`]: the operations on a running stream server, and the
 //! state its handle, its accept task and its handler tasks share.
 //!
-//! The server keeps a record of every live connection: a weak handle on
-//! its writer and a handle on its socket. That is what lets it count the
+//! The server keeps a record of every live connection: weak handles on
+//! its writer and on its socket (the record keeps neither alive). That is what lets it count the
 //! connections, and close or reset them all at shutdown (asyncio 3.13's
 //! `close_clients` and `abort_clients`) even while their handlers wait on
 //! idle peers:
@@ -128,7 +128,7 @@ impl<L: Accept> ClientGuard<L> {
 
 impl<L: Accept> Drop for ClientGuard<L> {
     fn drop(&mut self) {
-        // Dropped outside the borrow: the record holds the socket.
+        // Dropped outside the borrow.
         let client = self.shared.clients.borrow_mut().remove(self.key);
         drop(client);
         self.shared.finish_if_idle();

@@ -41,10 +41,10 @@
 //! **When the socket is released.** In asyncio one transport serves the
 //! reader and the writer and `close` closes it; here each side holds the
 //! socket, so the file descriptor is closed when the last of these is gone:
-//! the [`StreamReader`](super::StreamReader), the `StreamWriter`, the
+//! the [`StreamReader`](super::StreamReader), the `StreamWriter`, and the
 //! flusher task (alive only while bytes are queued, and stopped by
-//! `abort`), and, for a server's connection, the server's record of it
-//! (kept until the handler's task ends). So after `close` the connection is
+//! `abort`); a server's record of the connection does not hold it. So
+//! after `close` the connection is
 //! fully closed once both halves are done with it: the queue is sent, FIN
 //! went out, and the reader and the writer are dropped. A peer that never
 //! reads keeps a closed writer's flusher, and so the socket, alive until it
@@ -493,6 +493,41 @@ impl StreamWriter {
     #[cfg(feature = "io-compat")]
     pub(super) fn poll_wait_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.state.poll_closed(cx)
+    }
+}
+
+/// What `reunite` takes apart.
+impl StreamWriter {
+    /// Why the writer cannot hand its transport back now, if it cannot.
+    pub(super) fn check_idle(&self) -> Result<(), String> {
+        if let Some(e) = self.state.error() {
+            return Err(format!("the connection failed: {e}"));
+        }
+        if self.state.ending.get() == Ending::Abort {
+            return Err("the writer was aborted".to_string());
+        }
+        let queued = self.write_buffer_size();
+        if queued > 0 {
+            return Err(format!(
+                "{queued} bytes are still queued; send them first \
+                 (set_write_buffer_limits(0, 0), then drain())"
+            ));
+        }
+        if Rc::strong_count(&self.state) != 1 {
+            return Err("the writer's flusher task has not finished yet".to_string());
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on the transport.
+    pub(super) fn with_side<R>(&self, f: impl FnOnce(&WriteSide) -> R) -> R {
+        f(&self.state.half.borrow())
+    }
+
+    /// The transport, after [`check_idle`](Self::check_idle) passed.
+    pub(super) fn into_side(self) -> WriteSide {
+        let state = Rc::into_inner(self.state).expect("check_idle: no flusher holds the state");
+        state.half.into_inner()
     }
 }
 
