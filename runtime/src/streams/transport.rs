@@ -29,24 +29,12 @@ macro_rules! on_half {
     };
 }
 
-/// Runs `$call` on the socket half of a reader that is not in memory.
-macro_rules! on_socket {
-    ($side:expr, $half:ident => $call:expr) => {
-        match $side {
-            Self::Tcp($half) => $call,
-            #[cfg(unix)]
-            Self::Unix($half) => $call,
-            Self::Memory(_) => unreachable!("matched before"),
-        }
-    };
-}
-
 /// Runs `$call` if `$side` is a TCP half; an error that says so otherwise.
 macro_rules! on_tcp {
     ($side:expr, $half:ident => $call:expr) => {
         match $side {
             Self::Tcp($half) => $call,
-            #[allow(unreachable_patterns)] // on Windows only Memory is left
+            #[allow(unreachable_patterns)] // for a writer on Windows: TCP only
             _ => Err(not_ip()),
         }
     };
@@ -77,8 +65,10 @@ impl ReadSide {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         match self {
+            Self::Tcp(half) => half.poll_read(cx, buf),
+            #[cfg(unix)]
+            Self::Unix(half) => half.poll_read(cx, buf),
             Self::Memory(feed) => feed.poll_read(cx, buf),
-            _ => on_socket!(self, half => half.poll_read(cx, buf)),
         }
     }
 
@@ -153,7 +143,7 @@ impl WriteSide {
     }
 }
 
-/// A connection's socket, held to end it from outside (a server closing its
+/// A weak handle on a connection's socket, to end it from outside (a server closing its
 /// clients); see `net::SocketCloser`.
 #[derive(Debug)]
 pub(crate) enum Closer {
