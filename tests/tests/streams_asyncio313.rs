@@ -788,7 +788,7 @@ fn reunite_refuses_and_hands_both_back() {
         .await
         .unwrap();
         let (reader_a, writer_a) = open_connection(server.local_addr()).await.unwrap();
-        let (reader_b, mut writer_b) = open_connection(server.local_addr()).await.unwrap();
+        let (reader_b, writer_b) = open_connection(server.local_addr()).await.unwrap();
 
         // Two different connections.
         let err = reader_a.reunite(writer_b).unwrap_err();
