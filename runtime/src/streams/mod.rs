@@ -20,7 +20,7 @@
 //! | `await start_server(cb, host, port)`         | [`start_server`]`(handler, addr).await?`         |
 //! | `await open_unix_connection(path)`           | [`open_unix_connection`]`(path).await?`          |
 //! | `await start_unix_server(cb, path)`          | [`start_unix_server`]`(handler, path).await?`    |
-//! | `server.serve_forever()` / `close()` / `wait_closed()` | [`Server::serve_forever`], [`Server::close`], [`Server::wait_closed`] |
+//! | `server.serve_forever()` / `close()` / `wait_closed()` | [`ServerHandle::serve_forever`], [`ServerHandle::close`], [`ServerHandle::wait_closed`] |
 //! | `reader.read(n)` / `read(-1)`                | [`StreamReader::read`] / [`StreamReader::read_to_end`] |
 //! | `reader.readline()` / `readuntil(sep)`       | [`StreamReader::readline`] / [`StreamReader::readuntil`] |
 //! | `reader.readexactly(n)`                      | [`StreamReader::readexactly`]                    |

@@ -55,17 +55,20 @@ use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::task::{ready, Context, Poll, Waker};
 
 use super::buffer::ByteBuf;
 use super::error::copy_error;
-use super::transport::Closer;
 use super::transport::WriteSide;
 use crate::api::join_handle::JoinHandle;
 use crate::api::spawn::spawn;
 use crate::executor::coop;
 use crate::net::OwnedWriteHalf;
+
+mod ending;
+
+pub(super) use ending::WriterControl;
 
 /// The default high-water mark: 64 KiB, as in asyncio.
 pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
@@ -386,51 +389,8 @@ impl StreamWriter {
     }
 }
 
-/// Aborting, the one-step send, and what the server and the `futures-io`
-/// adapter use.
+/// The one-step send, and what the `futures-io` adapter uses.
 impl StreamWriter {
-    /// Resets the connection at once (asyncio's `transport.abort()`):
-    /// queued bytes are discarded, the background flusher stops, this
-    /// connection's [`StreamReader`](super::StreamReader) reads end of
-    /// stream from now on (the reading side is shut down), and later
-    /// writes fail. The reset itself (TCP RST, with `SO_LINGER` 0; no FIN
-    /// before it) goes out when the socket is released: once the reader
-    /// and this writer are both dropped. [`wait_closed`](StreamWriter::wait_closed)
-    /// then returns `Ok` at once.
-    ///
-    /// Aborting after [`close`](StreamWriter::close) is how a close that
-    /// waits on a peer who does not read is cut short: what is still
-    /// queued is dropped. Aborting twice does nothing, and so does `close`
-    /// after `abort`.
-    ///
-    /// ```
-    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
-    ///
-    /// weft_runtime::run(async {
-    ///     let server = start_server(
-    ///         |mut reader: StreamReader, _writer: StreamWriter| async move {
-    ///             // The client's reset shows up as an error (or, on some
-    ///             // systems, as end of stream).
-    ///             let _ = reader.read(10).await;
-    ///         },
-    ///         "127.0.0.1:0",
-    ///     )
-    ///     .await
-    ///     .unwrap();
-    ///     let (reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
-    ///     writer.abort();
-    ///     assert!(writer.is_closing());
-    ///     assert!(writer.write(b"too late").is_err());
-    ///     writer.wait_closed().await.unwrap();
-    ///     drop((reader, writer)); // the socket is released: RST
-    ///     server.close();
-    ///     server.wait_closed().await;
-    /// });
-    /// ```
-    pub fn abort(&mut self) {
-        self.state.abort();
-    }
-
     /// Writes `data` and waits while the writer is paused: `write`, then
     /// [`drain`](StreamWriter::drain), the usual "send, and respect
     /// back-pressure" step. Errors are those of `write` (then nothing is
@@ -464,17 +424,6 @@ impl StreamWriter {
         self.drain().await
     }
 
-    /// A handle with which a server closes or aborts this writer without
-    /// owning it; it does not keep the writer alive.
-    pub(super) fn control(&self) -> WriterControl {
-        WriterControl(Rc::downgrade(&self.state))
-    }
-
-    /// A handle on this connection's socket (see `transport::Closer`).
-    pub(super) fn closer(&self) -> Closer {
-        self.state.half.borrow().closer()
-    }
-
     /// Waits until every queued byte went to the kernel (`futures-io`'s
     /// `poll_flush`); fails with the connection's error.
     #[cfg(feature = "io-compat")]
@@ -493,58 +442,6 @@ impl StreamWriter {
     #[cfg(feature = "io-compat")]
     pub(super) fn poll_wait_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.state.poll_closed(cx)
-    }
-}
-
-/// What `reunite` takes apart.
-impl StreamWriter {
-    /// Why the writer cannot hand its transport back now, if it cannot.
-    pub(super) fn check_idle(&self) -> Result<(), String> {
-        if let Some(e) = self.state.error() {
-            return Err(format!("the connection failed: {e}"));
-        }
-        if self.state.ending.get() == Ending::Abort {
-            return Err("the writer was aborted".to_string());
-        }
-        let queued = self.write_buffer_size();
-        if queued > 0 {
-            return Err(format!(
-                "{queued} bytes are still queued; send them first \
-                 (set_write_buffer_limits(0, 0), then drain())"
-            ));
-        }
-        if Rc::strong_count(&self.state) != 1 {
-            return Err("the writer's flusher task has not finished yet".to_string());
-        }
-        Ok(())
-    }
-
-    /// Runs `f` on the transport.
-    pub(super) fn with_side<R>(&self, f: impl FnOnce(&WriteSide) -> R) -> R {
-        f(&self.state.half.borrow())
-    }
-
-    /// The transport, after [`check_idle`](Self::check_idle) passed.
-    pub(super) fn into_side(self) -> WriteSide {
-        let state = Rc::into_inner(self.state).expect("check_idle: no flusher holds the state");
-        state.half.into_inner()
-    }
-}
-
-/// A weak handle on a writer, for a server that closes its clients: it
-/// reaches the writer while the writer (or its flusher) lives, and does
-/// nothing after.
-pub(super) struct WriterControl(Weak<WriteState>);
-
-impl WriterControl {
-    /// `StreamWriter::close`, if the writer is alive; whether it was.
-    pub(super) fn close(&self) -> bool {
-        self.0.upgrade().map(|state| state.close()).is_some()
-    }
-
-    /// `StreamWriter::abort`, if the writer is alive; whether it was.
-    pub(super) fn abort(&self) -> bool {
-        self.0.upgrade().map(|state| state.abort()).is_some()
     }
 }
 
@@ -568,23 +465,6 @@ impl WriteState {
             self.ending.set(Ending::Close);
             self.finish_if_flushed();
         }
-    }
-
-    /// See `StreamWriter::abort`.
-    fn abort(&self) {
-        if self.ending.replace(Ending::Abort) == Ending::Abort {
-            return;
-        }
-        *self.queue.borrow_mut() = ByteBuf::new();
-        self.paused.set(false);
-        self.flushing.set(false);
-        let flusher = self.flusher.borrow_mut().take();
-        if let Some(task) = flusher {
-            task.abort();
-        }
-        // Fails only if the connection is already gone: nothing to reset.
-        let _ = self.half.borrow().abort();
-        self.wake_owner();
     }
 
     fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
