@@ -65,7 +65,40 @@ impl<E: fmt::Display> HandlerOutput for Result<(), E> {
 }
 
 /// A connection handler that returned an error or panicked, as the
-/// server's failure hook sees it.
+/// server's failure hook sees it. Its `Display` is the default hook's line.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weft_runtime::streams::{open_connection, start_server_with, HandlerFailure, ServerOptions, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let seen: Rc<RefCell<Option<HandlerFailure>>> = Rc::default();
+///     let keep = seen.clone();
+///     let options = ServerOptions::new().on_handler_failure(move |f| *keep.borrow_mut() = Some(f.clone()));
+///     let server = start_server_with(
+///         |mut reader: StreamReader, _w: StreamWriter| async move {
+///             if reader.readline().await.unwrap() != b"hello\n" {
+///                 panic!("unexpected input");
+///             }
+///         },
+///         "127.0.0.1:0",
+///         options,
+///     )
+///     .await
+///     .unwrap();
+///     let (mut reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
+///     writer.write(b"bye\n").unwrap();
+///     assert_eq!(reader.read(1).await.unwrap(), b"");
+///     server.close();
+///     server.wait_closed().await;
+///     let failure = seen.borrow_mut().take().unwrap();
+///     assert!(failure.panicked());
+///     assert_eq!(failure.message(), "unexpected input");
+///     assert_eq!(failure.peer(), writer.local_addr().unwrap().to_string());
+///     assert!(failure.to_string().contains("panicked: unexpected input"));
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerFailure {
     server: String,

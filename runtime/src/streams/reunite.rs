@@ -20,7 +20,8 @@ use super::writer::StreamWriter;
 use crate::net::unix::UnixStream;
 use crate::net::TcpStream;
 
-/// The socket of a stream connection, from [`StreamReader::reunite`].
+/// The socket of a stream connection, from [`StreamReader::reunite`]
+/// (see the example there).
 #[derive(Debug)]
 pub enum StreamSocket {
     /// A TCP connection.
@@ -32,6 +33,20 @@ pub enum StreamSocket {
 
 /// Why [`StreamReader::reunite`] refused; the reader and the writer are
 /// inside, unchanged.
+///
+/// ```
+/// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let handler = |_r: StreamReader, _w: StreamWriter| async {};
+///     let server = start_server(handler, "127.0.0.1:0").await.unwrap();
+///     let (reader, _) = open_connection(server.local_addr()).await.unwrap();
+///     let (_, other_writer) = open_connection(server.local_addr()).await.unwrap();
+///     let err = reader.reunite(other_writer).unwrap_err();
+///     assert!(err.reason().contains("different connections"));
+///     let (_reader, _other_writer) = err.into_parts(); // nothing lost
+/// });
+/// ```
 pub struct ReuniteError {
     reader: StreamReader,
     writer: StreamWriter,

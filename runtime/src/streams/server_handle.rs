@@ -314,6 +314,32 @@ impl<L: Accept> ServerHandle<L> {
     /// `SO_LINGER` 0 (TCP RST) when it is released. For a handler that had
     /// already dropped its writer (its FIN went out then), the reset
     /// follows that FIN. Handlers are not cancelled.
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |mut reader: StreamReader, mut writer: StreamWriter| async move {
+    ///             writer.write(&vec![0; 1 << 20]).unwrap(); // more than the peer reads
+    ///             while !reader.readline().await.unwrap_or_default().is_empty() {}
+    ///         },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     reader.readexactly(1).await.unwrap(); // the handler is running
+    ///     server.close();
+    ///     server.abort_clients(); // the queued megabyte is dropped
+    ///     server.wait_closed().await;
+    ///     while let Ok(bytes) = reader.read(1 << 16).await {
+    ///         if bytes.is_empty() {
+    ///             panic!("a reset, not an end of stream");
+    ///         }
+    ///     }
+    /// });
+    /// ```
     pub fn abort_clients(&self) {
         for (_, client) in self.shared.clients.borrow().iter() {
             if !client.writer.abort() {
@@ -323,7 +349,32 @@ impl<L: Accept> ServerHandle<L> {
         }
     }
 
-    /// The number of live connections: handler tasks that have not ended.
+    /// The number of live connections: handler tasks that have not ended
+    /// (a connection counts from the moment it is accepted).
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |mut reader: StreamReader, _w: StreamWriter| async move {
+    ///             let _ = reader.read_to_end().await;
+    ///         },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     assert_eq!(server.connections(), 0);
+    ///     let client = open_connection(server.local_addr()).await.unwrap();
+    ///     while server.connections() == 0 {
+    ///         weft_runtime::yield_now().await;
+    ///     }
+    ///     drop(client); // the handler reads end of stream and ends
+    ///     server.close();
+    ///     server.wait_closed().await;
+    ///     assert_eq!(server.connections(), 0);
+    /// });
+    /// ```
     pub fn connections(&self) -> usize {
         self.shared.clients.borrow().len()
     }
