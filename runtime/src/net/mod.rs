@@ -101,5 +101,6 @@ pub use addr::{lookup_host, ToSocketAddrs};
 pub use listen_options::ListenOptions;
 pub use listener::TcpListener;
 pub(crate) use ops::retry_interrupted;
+pub(crate) use split::SocketCloser;
 pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, WriteHalf};
 pub use udp::UdpSocket;

@@ -54,6 +54,10 @@ pub trait ByteStream: Source + Debug {
     fn local_addr(&self) -> io::Result<Self::Addr>;
     /// Takes the pending error (`SO_ERROR`).
     fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// Sets `SO_LINGER` to 0: closing the socket then resets the connection
+    /// (TCP sends RST and drops unsent bytes). Unix sockets have no reset;
+    /// the option is accepted and changes nothing.
+    fn reset_on_close(&self) -> io::Result<()>;
 }
 
 /// [`ByteStream`] for a mio stream type, by delegating to its own methods.
@@ -84,6 +88,10 @@ macro_rules! impl_byte_stream {
 
             fn take_error(&self) -> io::Result<Option<io::Error>> {
                 <$stream>::take_error(self)
+            }
+
+            fn reset_on_close(&self) -> io::Result<()> {
+                socket2::SockRef::from(self).set_linger(Some(std::time::Duration::ZERO))
             }
         }
     };

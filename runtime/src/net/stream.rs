@@ -290,4 +290,15 @@ impl TcpStream {
     }
 }
 
+impl TcpStream {
+    /// The stream back from its owned halves (see
+    /// `split::OwnedReadHalf::reunite`).
+    pub(crate) fn reunite(
+        read: OwnedReadHalf,
+        write: OwnedWriteHalf,
+    ) -> Result<TcpStream, (OwnedReadHalf, OwnedWriteHalf)> {
+        read.reunite(write).map(|io| TcpStream { io })
+    }
+}
+
 impl_raw_access!(TcpStream);

@@ -5,6 +5,7 @@
 
 use std::io;
 
+use super::options::{check_limit, ConnectOptions};
 use super::reader::StreamReader;
 use super::writer::StreamWriter;
 #[cfg(unix)]
@@ -71,6 +72,65 @@ pub async fn open_unix_connection(
     path: impl AsRef<std::path::Path>,
 ) -> io::Result<(StreamReader, StreamWriter)> {
     Ok(unix_streams(UnixStream::connect(path).await?))
+}
+
+/// [`open_connection`] with [`ConnectOptions`] (the reader's limit). A
+/// limit of 0 is refused with an `InvalidInput` error before connecting.
+///
+/// ```
+/// use weft_runtime::streams::{open_connection_with, start_server, ConnectOptions, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let server = start_server(
+///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"a long banner\n").unwrap() },
+///         "127.0.0.1:0",
+///     )
+///     .await
+///     .unwrap();
+///     let options = ConnectOptions::new().limit(4);
+///     let (mut reader, _writer) = open_connection_with(server.local_addr(), &options).await.unwrap();
+///     assert!(reader.readline().await.is_err()); // longer than 4 bytes
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+pub async fn open_connection_with(
+    addr: impl ToSocketAddrs,
+    options: &ConnectOptions,
+) -> io::Result<(StreamReader, StreamWriter)> {
+    check_limit(options.limit, "open_connection_with")?;
+    options.apply(open_connection(addr).await?)
+}
+
+/// [`open_unix_connection`] with [`ConnectOptions`] (the reader's limit).
+///
+/// ```
+/// use weft_runtime::streams::{open_unix_connection_with, start_unix_server, ConnectOptions, StreamReader, StreamWriter};
+///
+/// let dir = std::env::temp_dir().join(format!("weft-open-unix-with-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("s.sock");
+/// weft_runtime::run(async {
+///     let _server = start_unix_server(|_r: StreamReader, _w: StreamWriter| async {}, &path).await.unwrap();
+///     let options = ConnectOptions::new().limit(100);
+///     let (reader, _writer) = open_unix_connection_with(&path, &options).await.unwrap();
+///     assert_eq!(reader.limit(), 100);
+/// });
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+#[cfg(unix)]
+pub async fn open_unix_connection_with(
+    path: impl AsRef<std::path::Path>,
+    options: &ConnectOptions,
+) -> io::Result<(StreamReader, StreamWriter)> {
+    check_limit(options.limit, "open_unix_connection_with")?;
+    options.apply(open_unix_connection(path).await?)
 }
 
 /// A connection's reader and writer, with `TCP_NODELAY` set as asyncio sets

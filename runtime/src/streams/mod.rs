@@ -20,7 +20,7 @@
 //! | `await start_server(cb, host, port)`         | [`start_server`]`(handler, addr).await?`         |
 //! | `await open_unix_connection(path)`           | [`open_unix_connection`]`(path).await?`          |
 //! | `await start_unix_server(cb, path)`          | [`start_unix_server`]`(handler, path).await?`    |
-//! | `server.serve_forever()` / `close()` / `wait_closed()` | [`Server::serve_forever`], [`Server::close`], [`Server::wait_closed`] |
+//! | `server.serve_forever()` / `close()` / `wait_closed()` | [`ServerHandle::serve_forever`], [`ServerHandle::close`], [`ServerHandle::wait_closed`] |
 //! | `reader.read(n)` / `read(-1)`                | [`StreamReader::read`] / [`StreamReader::read_to_end`] |
 //! | `reader.readline()` / `readuntil(sep)`       | [`StreamReader::readline`] / [`StreamReader::readuntil`] |
 //! | `reader.readexactly(n)`                      | [`StreamReader::readexactly`]                    |
@@ -33,6 +33,18 @@
 //! | `transport.get_write_buffer_size()`          | [`StreamWriter::write_buffer_size`]              |
 //! | `transport.set_write_buffer_limits(high, low)` | [`StreamWriter::set_write_buffer_limits`]      |
 //! | `writer.get_extra_info("peername")`          | [`StreamWriter::peer_addr`], [`StreamReader::peer_addr`] |
+//! | `server.close_clients()` / `abort_clients()` (3.13) | [`ServerHandle::close_clients`] / [`ServerHandle::abort_clients`] |
+//! | `len(server._clients)`                       | [`ServerHandle::connections`]                    |
+//! | `start_server(..., limit=, backlog=, reuse_port=, start_serving=)` | [`start_server_with`]`(handler, addr, `[`ServerOptions`]`)` |
+//! | `start_server(..., sock=)`                   | [`Server::from_listener`]                        |
+//! | `server.start_serving()`                     | [`ServerHandle::start_serving`]                  |
+//! | `open_connection(..., limit=)`               | [`open_connection_with`]`(addr, &`[`ConnectOptions`]`)` |
+//! | exception in `client_connected_cb` (logged)  | handler returns `Err` or panics: [`ServerOptions::on_handler_failure`], [`ServerHandle::handler_failures`] |
+//! | `reader.readuntil((sep1, sep2))` (3.13)      | [`StreamReader::readuntil_any`] (also says which matched) |
+//! | `StreamReader()` + `feed_data` / `feed_eof` | [`StreamReader::from_feed`] + [`Feeder`], [`StreamReader::from_bytes`] |
+//! | `writer.transport.abort()`                   | [`StreamWriter::abort`]                          |
+//! | `writer.write(data); await writer.drain()`   | [`StreamWriter::write_and_drain`]                |
+//! | `writer.get_extra_info("socket")`            | [`StreamReader::reunite`] (gives the socket back) |
 //!
 //! What differs, and why:
 //!
@@ -47,6 +59,11 @@
 //!   only while bytes are queued (see [`StreamWriter`]).
 //! * Cancellation is drop: every future here can be dropped at any await
 //!   point without losing a byte.
+//! * A handler may return `()` or `Result<(), E>`; an error or a panic is
+//!   reported to a hook and counted, never takes the server down.
+//! * With the cargo feature `io-compat`, `StreamReader` implements
+//!   `futures-io`'s `AsyncRead` and `AsyncBufRead`, and `StreamWriter`
+//!   `AsyncWrite`.
 //!
 //! **Memory.** A connection holds buffer memory only while bytes are in
 //! flight, so thousands of idle keep-alive peers cost little (under 1 KiB
@@ -109,19 +126,31 @@
 mod buffer;
 mod connect;
 mod error;
+mod feed;
+mod handler;
+#[cfg(feature = "io-compat")]
+mod io_compat;
 mod lines;
+mod options;
 mod reader;
+mod reunite;
 mod server;
+mod server_handle;
 mod transport;
 mod writer;
 
-pub use connect::open_connection;
+pub use connect::{open_connection, open_connection_with};
 #[cfg(unix)]
-pub use connect::open_unix_connection;
+pub use connect::{open_unix_connection, open_unix_connection_with};
 pub use error::{IncompleteReadError, LimitOverrunError, ReadError};
+pub use feed::Feeder;
+pub use handler::{HandlerFailure, HandlerOutput};
 pub use lines::Lines;
+pub use options::{ConnectOptions, ServerOptions};
 pub use reader::{StreamReader, DEFAULT_LIMIT};
+pub use reunite::{ReuniteError, StreamSocket};
+pub use server::{start_server, start_server_with, Accept, Server, ACCEPT_RETRY_DELAY};
 #[cfg(unix)]
-pub use server::start_unix_server;
-pub use server::{start_server, Accept, Server, ACCEPT_RETRY_DELAY};
+pub use server::{start_unix_server, start_unix_server_with};
+pub use server_handle::ServerHandle;
 pub use writer::{StreamWriter, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER};

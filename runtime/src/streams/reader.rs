@@ -113,7 +113,7 @@ impl StreamReader {
         Self::on(ReadSide::Unix(half))
     }
 
-    fn on(half: ReadSide) -> Self {
+    pub(super) fn on(half: ReadSide) -> Self {
         Self {
             half,
             buf: ByteBuf::new(),
@@ -275,6 +275,39 @@ impl StreamReader {
         poll_fn(|cx| self.poll_readuntil(cx, separator, &mut searched)).await
     }
 
+    /// Reads up to and including the first of several separators (asyncio
+    /// 3.13's `readuntil` with a tuple) and says which one matched: the
+    /// bytes, and the matching separator's index in `separators`.
+    ///
+    /// The match that *ends* first wins; if two end at the same byte (as
+    /// `b"\r\n"` and `b"\n"` do), the shorter separator is the one
+    /// reported (asyncio's rule: it tries the shortest first). The returned
+    /// bytes are the same either way. Errors are those of
+    /// [`readuntil`](StreamReader::readuntil): [`ReadError::Incomplete`]
+    /// at end of stream, [`ReadError::LimitOverrun`] (nothing consumed)
+    /// when no separator starts within the limit, and an `InvalidInput`
+    /// error for an empty list or an empty separator.
+    ///
+    /// ```
+    /// use weft_runtime::streams::StreamReader;
+    ///
+    /// weft_runtime::run(async {
+    ///     let mut reader = StreamReader::from_bytes("key=value;unix\nwindows\r\n");
+    ///     let ends: [&[u8]; 3] = [b"\r\n", b"\n", b";"];
+    ///     assert_eq!(reader.readuntil_any(&ends).await.unwrap(), (b"key=value;".to_vec(), 2));
+    ///     assert_eq!(reader.readuntil_any(&ends).await.unwrap(), (b"unix\n".to_vec(), 1));
+    ///     // `\n` ends where `\r\n` ends: the shorter one is reported.
+    ///     assert_eq!(reader.readuntil_any(&ends).await.unwrap(), (b"windows\r\n".to_vec(), 1));
+    /// });
+    /// ```
+    pub async fn readuntil_any(
+        &mut self,
+        separators: &[&[u8]],
+    ) -> Result<(Vec<u8>, usize), ReadError> {
+        let mut searched = 0;
+        poll_fn(|cx| self.poll_readuntil_any(cx, separators, &mut searched)).await
+    }
+
     /// Reads one line, up to and including `\n`. At end of stream it
     /// returns the last bytes without a newline, and then empty lines
     /// (asyncio's `readline`).
@@ -326,36 +359,49 @@ impl StreamReader {
         Poll::Ready(Ok(()))
     }
 
-    /// `readuntil` in poll form. `searched` is how far earlier polls of the
-    /// same call looked without finding the separator, so that each byte is
-    /// examined about once however many socket reads a line takes.
+    /// `readuntil` in poll form; see [`poll_readuntil_any`](Self::poll_readuntil_any).
     pub(super) fn poll_readuntil(
         &mut self,
         cx: &mut Context<'_>,
         separator: &[u8],
         searched: &mut usize,
     ) -> Poll<Result<Vec<u8>, ReadError>> {
-        if separator.is_empty() {
-            return Poll::Ready(Err(ReadError::Io(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "readuntil: the separator is empty; it must be at least one byte",
-            ))));
+        self.poll_readuntil_any(cx, &[separator], searched)
+            .map_ok(|(bytes, _)| bytes)
+    }
+
+    /// `readuntil_any` in poll form. `searched` is how far earlier polls of
+    /// the same call looked without finding a separator, so that each byte
+    /// is examined about once however many socket reads a line takes.
+    pub(super) fn poll_readuntil_any(
+        &mut self,
+        cx: &mut Context<'_>,
+        separators: &[&[u8]],
+        searched: &mut usize,
+    ) -> Poll<Result<(Vec<u8>, usize), ReadError>> {
+        let lengths = separators.iter().map(|s| s.len());
+        let (Some(shortest), Some(longest)) = (lengths.clone().min(), lengths.max()) else {
+            return Poll::Ready(Err(invalid_separator("no separator was given")));
+        };
+        if shortest == 0 {
+            return Poll::Ready(Err(invalid_separator("a separator is empty")));
         }
         self.check_error()?;
         loop {
             let data = self.buf.as_slice();
-            if data.len() >= *searched + separator.len() {
-                if let Some(at) = find(&data[*searched..], separator) {
+            if data.len() >= *searched + shortest {
+                if let Some((at, which)) = first_match(&data[*searched..], separators) {
                     let start = *searched + at;
                     if start > self.limit {
                         let overrun = LimitOverrunError::new(start, self.limit, true);
                         return Poll::Ready(Err(ReadError::LimitOverrun(overrun)));
                     }
-                    return Poll::Ready(Ok(self.buf.take(start + separator.len())));
+                    let bytes = self.buf.take(start + separators[which].len());
+                    return Poll::Ready(Ok((bytes, which)));
                 }
-                // The separator may straddle the end: keep its length - 1
-                // last bytes for the next search.
-                *searched = data.len() + 1 - separator.len();
+                // A separator may straddle the end: keep the longest one's
+                // length - 1 last bytes for the next search.
+                *searched = (data.len() + 1).saturating_sub(longest);
                 if *searched > self.limit {
                     let overrun = LimitOverrunError::new(*searched, self.limit, false);
                     return Poll::Ready(Err(ReadError::LimitOverrun(overrun)));
@@ -383,6 +429,71 @@ impl StreamReader {
                 other => other,
             })
     }
+}
+
+/// What `reunite` takes apart.
+impl StreamReader {
+    /// The transport.
+    pub(super) fn side(&self) -> &ReadSide {
+        &self.half
+    }
+
+    /// The transport and the bytes buffered but not yet returned.
+    pub(super) fn into_parts(mut self) -> (ReadSide, Vec<u8>) {
+        let buffered = self.buf.take_all();
+        (self.half, buffered)
+    }
+}
+
+/// What the `futures-io` adapter (`io_compat.rs`) reads through.
+#[cfg(feature = "io-compat")]
+impl StreamReader {
+    /// The buffered bytes, after one socket read if none were buffered;
+    /// empty at end of stream.
+    pub(super) fn poll_buffered(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        self.check_error()?;
+        if self.buf.is_empty() && !self.eof {
+            ready!(self.poll_fill(cx))?;
+        }
+        Poll::Ready(Ok(self.buf.as_slice()))
+    }
+
+    /// Drops `n` buffered bytes (at most all of them).
+    pub(super) fn consume_buffered(&mut self, n: usize) {
+        self.buf.consume(n.min(self.buf.len()));
+    }
+}
+
+/// An `InvalidInput` error about `readuntil`'s separators.
+fn invalid_separator(what: &str) -> ReadError {
+    ReadError::Io(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("readuntil: {what}; every separator must be at least one byte"),
+    ))
+}
+
+/// Where the match that ends first starts, and which separator it is; of
+/// two matches that end at the same byte, the shorter separator's
+/// (asyncio 3.13's rule for a tuple of separators).
+fn first_match(haystack: &[u8], separators: &[&[u8]]) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for (which, separator) in separators.iter().enumerate() {
+        let Some(at) = find(haystack, separator) else {
+            continue;
+        };
+        let end = at + separator.len();
+        let better = match best {
+            None => true,
+            Some((best_at, best_which)) => {
+                let best_len = separators[best_which].len();
+                (end, separator.len()) < (best_at + best_len, best_len)
+            }
+        };
+        if better {
+            best = Some((at, which));
+        }
+    }
+    best
 }
 
 /// The offset of the first occurrence of `needle` in `haystack`.

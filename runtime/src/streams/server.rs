@@ -3,8 +3,8 @@
 //!
 //! An accept task takes connections off the listener and spawns one
 //! handler task per connection, handing it a reader and a writer. The
-//! server counts the handlers that are alive, so that it can tell when the
-//! last one is gone:
+//! server keeps a record of each live connection (see `server_handle.rs`),
+//! so that it can tell when the last one is gone, and close them all:
 //!
 //! ```text
 //!   start_server ──▶ accept task ──▶ spawn handler(reader, writer) ──▶ … ──▶ handler ends: count - 1
@@ -17,9 +17,13 @@
 //!
 //! `close` stops accepting at once (the listening socket is closed before
 //! `close` returns), but does not touch the running handlers: they finish
-//! their connections, as in asyncio, and `wait_closed` waits for them. A
-//! handler that panics or is aborted counts as finished too (the count is
-//! kept by a guard that lives in the handler's task).
+//! their connections, as in asyncio, and `wait_closed` waits for them;
+//! `close_clients` and `abort_clients` end the connections so that this
+//! wait is bounded. A handler that panics or is aborted counts as finished
+//! too (the record is kept by a guard that lives in the handler's task).
+//! A handler may return `()` or `Result<(), E>`; an error or a panic goes
+//! to the server's failure hook and is counted (see `handler.rs`), and
+//! never reaches the accept task or the other handlers.
 //!
 //! A failing `accept` never stops the server. Errors that concern one
 //! connection (it was aborted or reset while queued) are skipped; an error
@@ -31,23 +35,23 @@
 //! a `TcpListener` or a `UnixListener`); the handlers get the same
 //! [`StreamReader`] and [`StreamWriter`] types from either.
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use weft_primitives::Event;
-
 use super::connect::tcp_streams;
 #[cfg(unix)]
 use super::connect::unix_streams;
+use super::handler::{supervise, HandlerOutput};
+use super::options::{check_limit, ServerOptions};
 use super::reader::StreamReader;
+use super::server_handle::{ClientGuard, ServerHandle, ServerShared, StartAccepting};
 use super::writer::StreamWriter;
-use crate::api::join_handle::JoinHandle;
 use crate::api::spawn::spawn;
 #[cfg(unix)]
 use crate::net::unix::UnixListener;
@@ -103,9 +107,52 @@ pub const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 pub async fn start_server<H, F>(handler: H, addr: impl ToSocketAddrs) -> io::Result<Server>
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
-    F: Future<Output = ()> + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
 {
-    Server::start(TcpListener::bind(addr).await?, handler)
+    start_server_with(handler, addr, ServerOptions::default()).await
+}
+
+/// [`start_server`] with [`ServerOptions`]: the readers' limit, the
+/// backlog, `SO_REUSEPORT`, starting later, the failure hook. Options out
+/// of range (a limit of 0) are refused with an `InvalidInput` error before
+/// binding.
+///
+/// ```
+/// use weft_runtime::streams::{open_connection, start_server_with, ServerOptions, StreamReader, StreamWriter};
+///
+/// weft_runtime::run(async {
+///     let server = start_server_with(
+///         |reader: StreamReader, _w: StreamWriter| async move {
+///             assert_eq!(reader.limit(), 512);
+///         },
+///         "127.0.0.1:0",
+///         ServerOptions::new().limit(512).backlog(64),
+///     )
+///     .await
+///     .unwrap();
+///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+///     assert_eq!(reader.read(1).await.unwrap(), b"");
+///     assert_eq!(server.handler_failures(), 0);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+pub async fn start_server_with<H, F>(
+    handler: H,
+    addr: impl ToSocketAddrs,
+    options: ServerOptions,
+) -> io::Result<Server>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    check_limit(options.limit, "start_server_with")?;
+    let listener = TcpListener::bind_with(addr, &options.listen).await?;
+    Server::from_listener(listener, handler, options)
 }
 
 /// Starts a server on a new Unix socket at `path` (asyncio's
@@ -149,9 +196,46 @@ pub async fn start_unix_server<H, F>(
 ) -> io::Result<Server<UnixListener>>
 where
     H: Fn(StreamReader, StreamWriter) -> F + 'static,
-    F: Future<Output = ()> + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
 {
-    Server::start(UnixListener::bind(path)?, handler)
+    start_unix_server_with(handler, path, ServerOptions::default()).await
+}
+
+/// [`start_unix_server`] with [`ServerOptions`] (the listen options do not
+/// apply to a Unix socket; the rest does).
+///
+/// ```
+/// use weft_runtime::streams::{start_unix_server_with, ServerOptions, StreamReader, StreamWriter};
+///
+/// let dir = std::env::temp_dir().join(format!("weft-unix-server-with-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("later.sock");
+/// weft_runtime::run(async {
+///     let handler = |_r: StreamReader, _w: StreamWriter| async {};
+///     let options = ServerOptions::new().start_serving(false);
+///     let server = start_unix_server_with(handler, &path, options).await.unwrap();
+///     assert!(!server.is_serving());
+/// });
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+///
+/// # Panics
+///
+/// Outside a weft runtime.
+#[cfg(unix)]
+pub async fn start_unix_server_with<H, F>(
+    handler: H,
+    path: impl AsRef<std::path::Path>,
+    options: ServerOptions,
+) -> io::Result<Server<UnixListener>>
+where
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
+{
+    check_limit(options.limit, "start_unix_server_with")?;
+    Server::from_listener(UnixListener::bind(path)?, handler, options)
 }
 
 /// The listeners a [`Server`] accepts on: [`TcpListener`], and
@@ -179,11 +263,12 @@ pub trait Accept: Sized + 'static {
     /// The address the listener is bound to.
     fn listening_on(&self) -> io::Result<Self::Addr>;
 
-    /// The next connection, as a reader and a writer.
+    /// The next connection, as a reader and a writer, with the peer's
+    /// address.
     fn poll_accept_streams(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StreamReader, StreamWriter)>>;
+    ) -> Poll<io::Result<(StreamReader, StreamWriter, Self::Addr)>>;
 }
 
 impl Accept for TcpListener {
@@ -196,9 +281,11 @@ impl Accept for TcpListener {
     fn poll_accept_streams(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
-        self.poll_accept(cx)
-            .map_ok(|(stream, _peer)| tcp_streams(stream))
+    ) -> Poll<io::Result<(StreamReader, StreamWriter, SocketAddr)>> {
+        self.poll_accept(cx).map_ok(|(stream, peer)| {
+            let (reader, writer) = tcp_streams(stream);
+            (reader, writer, peer)
+        })
     }
 }
 
@@ -213,153 +300,104 @@ impl Accept for UnixListener {
     fn poll_accept_streams(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(StreamReader, StreamWriter)>> {
-        self.poll_accept(cx)
-            .map_ok(|(stream, _peer)| unix_streams(stream))
+    ) -> Poll<io::Result<(StreamReader, StreamWriter, Self::Addr)>> {
+        self.poll_accept(cx).map_ok(|(stream, peer)| {
+            let (reader, writer) = unix_streams(stream);
+            (reader, writer, peer)
+        })
     }
 }
 
 /// A running stream server, from [`start_server`] (`Server`, on a
-/// `TcpListener`) or [`start_unix_server`] (`Server<UnixListener>`).
-/// Dropping it closes it (the handlers still running carry on).
+/// `TcpListener`), [`start_unix_server`] (`Server<UnixListener>`) or
+/// [`Server::from_listener`]. Dropping it closes it (the handlers still
+/// running carry on).
+///
+/// A `Server` derefs to its [`ServerHandle`], where its methods live
+/// (`close`, `close_clients`, `connections`, ...); [`handle`](Server::handle)
+/// gives a clonable copy of that handle for other tasks. The `Server`
+/// itself only adds closing on drop.
 pub struct Server<L: Accept = TcpListener> {
-    shared: Rc<ServerShared<L>>,
-}
-
-/// What the server handle, the accept task and the handler guards share.
-struct ServerShared<L: Accept> {
-    /// `None` once closed.
-    listener: RefCell<Option<L>>,
-    accept_task: RefCell<Option<JoinHandle<()>>>,
-    local_addr: L::Addr,
-    /// Handler tasks alive.
-    handlers: Cell<usize>,
-    /// Set by `close`.
-    closed: Event,
-    /// Set once closed and no handler is alive.
-    finished: Event,
+    handle: ServerHandle<L>,
 }
 
 impl<L: Accept> Server<L> {
-    /// Serves `listener`: spawns the accept task, which calls `handler`
-    /// for each connection.
-    fn start<H, F>(listener: L, handler: H) -> io::Result<Self>
+    /// Serves an existing listener (asyncio's `sock=`): a socket bound and
+    /// set up by the caller, perhaps inherited from a parent process or
+    /// made with [`TcpListener::bind_with`]. `options`' listen options are
+    /// not used (the socket is listening already); the rest is.
+    ///
+    /// ```
+    /// use weft_runtime::net::TcpListener;
+    /// use weft_runtime::streams::{open_connection, Server, ServerOptions, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    ///     let listener = TcpListener::from_std(std_listener).unwrap();
+    ///     let server = Server::from_listener(
+    ///         listener,
+    ///         |_r: StreamReader, mut w: StreamWriter| async move { w.write(b"hi\n").unwrap() },
+    ///         ServerOptions::new(),
+    ///     )
+    ///     .unwrap();
+    ///     let (mut reader, _writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     assert_eq!(reader.readline().await.unwrap(), b"hi\n");
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a weft runtime.
+    pub fn from_listener<H, F>(listener: L, handler: H, options: ServerOptions) -> io::Result<Self>
     where
         H: Fn(StreamReader, StreamWriter) -> F + 'static,
-        F: Future<Output = ()> + 'static,
+        F: Future + 'static,
+        F::Output: HandlerOutput,
     {
-        let local_addr = listener.listening_on()?;
-        let shared = Rc::new(ServerShared {
-            listener: RefCell::new(Some(listener)),
-            accept_task: RefCell::new(None),
-            local_addr,
-            handlers: Cell::new(0),
-            closed: Event::new(),
-            finished: Event::new(),
-        });
-        let accept_task = crate::spawn(accept_loop(shared.clone(), handler));
-        *shared.accept_task.borrow_mut() = Some(accept_task);
-        Ok(Server { shared })
-    }
-
-    /// The address the server listens on (with the port the OS picked, if
-    /// it was 0).
-    pub fn local_addr(&self) -> L::Addr {
-        self.shared.local_addr.clone()
-    }
-
-    /// Whether the server accepts connections (until [`close`](Server::close)).
-    pub fn is_serving(&self) -> bool {
-        !self.shared.closed.is_set()
-    }
-
-    /// Waits until the server is closed (by [`close`](Server::close), from
-    /// another task or a handler).
-    ///
-    /// As in asyncio, cancelling `serve_forever` closes the server: if this
-    /// future is dropped before the server closed, it closes it. So
-    /// `select(server.serve_forever(), shutdown_signal)` stops accepting
-    /// when the signal wins.
-    pub async fn serve_forever(&self) {
-        struct CloseOnDrop<'a, L: Accept>(&'a Server<L>);
-        impl<L: Accept> Drop for CloseOnDrop<'_, L> {
-            fn drop(&mut self) {
-                self.0.close();
-            }
+        check_limit(options.limit, "Server::from_listener")?;
+        let handler = Rc::new(handler);
+        let start: StartAccepting<L> = Box::new(move |shared| spawn(accept_loop(shared, handler)));
+        let shared = ServerShared::new(listener, options.limit, options.on_failure, start)?;
+        let handle = ServerHandle { shared };
+        if options.start_serving {
+            handle.start_serving()?;
         }
-        let _close_on_drop = CloseOnDrop(self);
-        self.shared.closed.wait().await;
+        Ok(Server { handle })
     }
 
-    /// Stops accepting: the listening socket is closed before this returns,
-    /// so new connections are refused. Running handlers are not touched.
-    /// Closing twice does nothing.
-    pub fn close(&self) {
-        // Dropped outside the borrows.
-        let listener = self.shared.listener.borrow_mut().take();
-        let accept_task = self.shared.accept_task.borrow_mut().take();
-        drop(listener);
-        if let Some(task) = accept_task {
-            task.abort();
-        }
-        self.shared.closed.set();
-        self.shared.finish_if_idle();
+    /// A clonable handle on this server, for a handler or another task:
+    /// it can close the server, its clients, and count its connections,
+    /// but dropping it does not close anything.
+    pub fn handle(&self) -> ServerHandle<L> {
+        self.handle.clone()
     }
+}
 
-    /// Waits until the server is closed and every handler has finished
-    /// (asyncio 3.12's `wait_closed`). Before `close` it waits for `close`
-    /// too.
-    pub async fn wait_closed(&self) {
-        self.shared.finished.wait().await;
+impl<L: Accept> Deref for Server<L> {
+    type Target = ServerHandle<L>;
+
+    fn deref(&self) -> &ServerHandle<L> {
+        &self.handle
     }
 }
 
 impl<L: Accept> Drop for Server<L> {
     fn drop(&mut self) {
-        self.close();
+        self.handle.close();
     }
 }
 
 impl<L: Accept> fmt::Debug for Server<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Server")
-            .field("local_addr", &self.shared.local_addr)
-            .field("serving", &self.is_serving())
-            .field("handlers", &self.shared.handlers.get())
-            .finish()
+        self.handle.fmt(f)
     }
 }
 
-impl<L: Accept> ServerShared<L> {
-    fn finish_if_idle(&self) {
-        if self.closed.is_set() && self.handlers.get() == 0 {
-            self.finished.set();
-        }
-    }
-}
-
-/// Counts one handler task as alive for as long as it exists: it is
-/// dropped when the task's future ends, panics or is aborted.
-struct HandlerGuard<L: Accept>(Rc<ServerShared<L>>);
-
-impl<L: Accept> HandlerGuard<L> {
-    fn new(shared: Rc<ServerShared<L>>) -> Self {
-        shared.handlers.set(shared.handlers.get() + 1);
-        Self(shared)
-    }
-}
-
-impl<L: Accept> Drop for HandlerGuard<L> {
-    fn drop(&mut self) {
-        self.0.handlers.set(self.0.handlers.get() - 1);
-        self.0.finish_if_idle();
-    }
-}
-
-async fn accept_loop<L: Accept, H, F>(shared: Rc<ServerShared<L>>, handler: H)
+async fn accept_loop<L: Accept, H, F>(shared: Rc<ServerShared<L>>, handler: Rc<H>)
 where
-    H: Fn(StreamReader, StreamWriter) -> F,
-    F: Future<Output = ()> + 'static,
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
 {
     loop {
         let accepted = poll_fn(|cx| match &mut *shared.listener.borrow_mut() {
@@ -369,7 +407,9 @@ where
         .await;
         match accepted {
             None => return,
-            Some(Ok((reader, writer))) => spawn_handler(&shared, &handler, reader, writer),
+            Some(Ok((reader, writer, peer))) => {
+                spawn_handler(&shared, handler.clone(), reader, writer, peer)
+            }
             Some(Err(e)) if is_per_connection(&e) => {}
             Some(Err(e)) => {
                 eprintln!(
@@ -382,20 +422,27 @@ where
     }
 }
 
+/// Spawns one connection's handler task. The handler is called inside the
+/// task, so a panic while it builds its future is caught like any other.
 fn spawn_handler<L: Accept, H, F>(
     shared: &Rc<ServerShared<L>>,
-    handler: &H,
-    reader: StreamReader,
+    handler: Rc<H>,
+    mut reader: StreamReader,
     writer: StreamWriter,
+    peer: L::Addr,
 ) where
-    H: Fn(StreamReader, StreamWriter) -> F,
-    F: Future<Output = ()> + 'static,
+    H: Fn(StreamReader, StreamWriter) -> F + 'static,
+    F: Future + 'static,
+    F::Output: HandlerOutput,
 {
-    let guard = HandlerGuard::new(shared.clone());
-    let connection = handler(reader, writer);
+    // Checked when the server started: a limit of at least 1 is accepted.
+    let _ = reader.set_limit(shared.limit);
+    let guard = ClientGuard::new(shared, &writer);
     spawn(async move {
-        let _guard = guard;
-        connection.await;
+        if let Some(failed) = supervise(async move { handler(reader, writer).await }).await {
+            guard.server().report(&peer, failed);
+        }
+        drop(guard);
     });
 }
 

@@ -7,12 +7,16 @@
 //! and each I/O call costs one match on the variant, which the branch
 //! predictor learns at once. The TCP and Unix halves share their code
 //! already (`net/split.rs`), so each arm is a one-line call.
+//!
+//! A reader can also sit on an in-memory [`Feed`] that a test fills
+//! (asyncio's `feed_data`), so a protocol parser runs without a socket.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 use std::task::{Context, Poll};
 
-use crate::net::{OwnedReadHalf, OwnedWriteHalf};
+use super::feed::Feed;
+use crate::net::{OwnedReadHalf, OwnedWriteHalf, SocketCloser};
 
 /// Runs `$call` on whichever half `$side` holds.
 macro_rules! on_half {
@@ -30,8 +34,8 @@ macro_rules! on_tcp {
     ($side:expr, $half:ident => $call:expr) => {
         match $side {
             Self::Tcp($half) => $call,
-            #[cfg(unix)]
-            Self::Unix(_) => Err(not_ip()),
+            #[allow(unreachable_patterns)] // for a writer on Windows: TCP only
+            _ => Err(not_ip()),
         }
     };
 }
@@ -42,6 +46,8 @@ pub(crate) enum ReadSide {
     Tcp(OwnedReadHalf),
     #[cfg(unix)]
     Unix(crate::net::unix::OwnedReadHalf),
+    /// Bytes fed by the program (`StreamReader::from_feed`).
+    Memory(Feed),
 }
 
 /// The writing half of a stream connection.
@@ -58,11 +64,16 @@ impl ReadSide {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        on_half!(self, half => half.poll_read(cx, buf))
+        match self {
+            Self::Tcp(half) => half.poll_read(cx, buf),
+            #[cfg(unix)]
+            Self::Unix(half) => half.poll_read(cx, buf),
+            Self::Memory(feed) => feed.poll_read(cx, buf),
+        }
     }
 
     pub(crate) async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        on_half!(self, half => half.read(buf).await)
+        std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 
     pub(crate) fn peer_addr(&self) -> io::Result<SocketAddr> {
@@ -99,6 +110,20 @@ impl WriteSide {
         on_tcp!(self, half => half.local_addr())
     }
 
+    /// Resets the connection (see `OwnedWriteHalf::abort`).
+    pub(crate) fn abort(&self) -> io::Result<()> {
+        on_half!(self, half => half.abort())
+    }
+
+    /// A handle that shuts this connection down from outside.
+    pub(crate) fn closer(&self) -> Closer {
+        match self {
+            Self::Tcp(half) => Closer::Tcp(half.closer()),
+            #[cfg(unix)]
+            Self::Unix(half) => Closer::Unix(half.closer()),
+        }
+    }
+
     /// The Unix socket address of the peer; an error on TCP.
     #[cfg(unix)]
     pub(crate) fn unix_peer_addr(&self) -> io::Result<std::os::unix::net::SocketAddr> {
@@ -118,12 +143,30 @@ impl WriteSide {
     }
 }
 
-#[cfg(unix)]
+/// A weak handle on a connection's socket, to end it from outside (a server closing its
+/// clients); see `net::SocketCloser`.
+#[derive(Debug)]
+pub(crate) enum Closer {
+    Tcp(SocketCloser<mio::net::TcpStream>),
+    #[cfg(unix)]
+    Unix(SocketCloser<mio::net::UnixStream>),
+}
+
+impl Closer {
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        on_half!(self, closer => closer.shutdown(how))
+    }
+
+    pub(crate) fn reset(&self) -> io::Result<()> {
+        on_half!(self, closer => closer.reset())
+    }
+}
+
 fn not_ip() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
-        "this stream runs over a Unix socket, which has no IP address: \
-         use StreamWriter::unix_peer_addr / unix_local_addr",
+        "this stream has no IP address: it runs over a Unix socket (use \
+         StreamWriter::unix_peer_addr / unix_local_addr) or in memory",
     )
 }
 

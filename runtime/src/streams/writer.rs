@@ -34,13 +34,23 @@
 //!
 //! **Ending.** `write_eof` and `close` take effect once the queue is sent:
 //! then the writing side is shut down (the peer reads end of stream).
-//! `close` additionally marks the writer closed for `wait_closed`. The
-//! socket itself is closed when the [`StreamReader`](super::StreamReader)
-//! is dropped too: in asyncio one transport serves both, here each side
-//! holds the socket. Dropping a writer without closing it works like
-//! `write_eof`: the flusher, if running, sends what is queued first. (A
-//! peer that never reads then keeps that connection open until it resets
-//! or the runtime shuts down.)
+//! `close` additionally marks the writer closed for `wait_closed`. Dropping
+//! a writer without closing it works like `write_eof`: the flusher, if
+//! running, sends what is queued first. `abort` resets instead: the queue
+//! is discarded, the flusher stopped, the reading side shut down, and the
+//! socket closed with `SO_LINGER` 0 (RST, no FIN) when it is released.
+//!
+//! **When the socket is released.** In asyncio one transport serves the
+//! reader and the writer and `close` closes it; here each side holds the
+//! socket, so the file descriptor is closed when the last of these is gone:
+//! the [`StreamReader`](super::StreamReader), the `StreamWriter`, and the
+//! flusher task (alive only while bytes are queued, and stopped by
+//! `abort`); a server's record of the connection does not hold it. So
+//! after `close` the connection is
+//! fully closed once both halves are done with it: the queue is sent, FIN
+//! went out, and the reader and the writer are dropped. A peer that never
+//! reads keeps a closed writer's flusher, and so the socket, alive until it
+//! resets or the runtime shuts down; `abort` cuts that short.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -53,9 +63,14 @@ use std::task::{ready, Context, Poll, Waker};
 use super::buffer::ByteBuf;
 use super::error::copy_error;
 use super::transport::WriteSide;
+use crate::api::join_handle::JoinHandle;
 use crate::api::spawn::spawn;
 use crate::executor::coop;
 use crate::net::OwnedWriteHalf;
+
+mod ending;
+
+pub(super) use ending::WriterControl;
 
 /// The default high-water mark: 64 KiB, as in asyncio.
 pub const DEFAULT_HIGH_WATER: usize = 64 * 1024;
@@ -113,6 +128,8 @@ enum Ending {
     Eof,
     /// `close`: the same, and report closed to `wait_closed`.
     Close,
+    /// `abort`: the queue was discarded and the connection reset.
+    Abort,
 }
 
 /// What a writer shares with its flusher task.
@@ -134,6 +151,8 @@ struct WriteState {
     /// The owner's task waiting in `drain` or `wait_closed` (the writer is
     /// `&mut` in both, so there is at most one).
     waiter: RefCell<Option<Waker>>,
+    /// The running flusher task, for `abort` to stop.
+    flusher: RefCell<Option<JoinHandle<()>>>,
 }
 
 impl StreamWriter {
@@ -163,6 +182,7 @@ impl StreamWriter {
                 shut_down: Cell::new(false),
                 error: RefCell::new(None),
                 waiter: RefCell::new(None),
+                flusher: RefCell::new(None),
             }),
         }
     }
@@ -183,11 +203,16 @@ impl StreamWriter {
         if let Some(e) = state.error() {
             return Err(e);
         }
-        if state.ending.get() != Ending::Open {
+        let after = match state.ending.get() {
+            Ending::Open => None,
+            Ending::Eof | Ending::Close => Some("write_eof() or close()"),
+            Ending::Abort => Some("abort()"),
+        };
+        if let Some(after) = after {
             return Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!(
-                    "StreamWriter::write of {} bytes after write_eof() or close(): the writing side is shut",
+                    "StreamWriter::write of {} bytes after {after}: the writing side is shut",
                     data.len()
                 ),
             ));
@@ -226,19 +251,21 @@ impl StreamWriter {
     /// Returns at once otherwise. Fails with the connection's error once a
     /// send failed. Cancel-safe.
     pub async fn drain(&mut self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_drain(cx)).await
+    }
+
+    /// `drain` in poll form.
+    pub(super) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let state = &self.state;
-        poll_fn(|cx| {
-            ready!(coop::poll_proceed(cx));
-            if let Some(e) = state.error() {
-                return Poll::Ready(Err(e));
-            }
-            if !state.paused.get() {
-                return Poll::Ready(Ok(()));
-            }
-            state.wait(cx);
-            Poll::Pending
-        })
-        .await
+        ready!(coop::poll_proceed(cx));
+        if let Some(e) = state.error() {
+            return Poll::Ready(Err(e));
+        }
+        if !state.paused.get() {
+            return Poll::Ready(Ok(()));
+        }
+        state.wait(cx);
+        Poll::Pending
     }
 
     /// Shuts down the writing side once the queued bytes are sent: the peer
@@ -260,10 +287,7 @@ impl StreamWriter {
     /// background, then the writing side is shut down. Await
     /// [`wait_closed`](StreamWriter::wait_closed) to know when that is done.
     pub fn close(&mut self) {
-        if self.state.ending.get() != Ending::Close {
-            self.state.ending.set(Ending::Close);
-            self.state.finish_if_flushed();
-        }
+        self.state.close();
     }
 
     /// Waits until [`close`](StreamWriter::close) has finished: the queue
@@ -272,24 +296,14 @@ impl StreamWriter {
     /// `close` and without an error it waits forever, as in asyncio.
     /// Cancel-safe.
     pub async fn wait_closed(&mut self) -> io::Result<()> {
-        let state = &self.state;
-        poll_fn(|cx| {
-            if let Some(e) = state.error() {
-                return Poll::Ready(Err(e));
-            }
-            if state.ending.get() == Ending::Close && state.shut_down.get() {
-                return Poll::Ready(Ok(()));
-            }
-            state.wait(cx);
-            Poll::Pending
-        })
-        .await
+        poll_fn(|cx| self.state.poll_closed(cx)).await
     }
 
     /// Whether the writer is closed or closing: `close` was called, or a
     /// send failed.
     pub fn is_closing(&self) -> bool {
-        self.state.ending.get() == Ending::Close || self.state.error.borrow().is_some()
+        matches!(self.state.ending.get(), Ending::Close | Ending::Abort)
+            || self.state.error.borrow().is_some()
     }
 
     /// Bytes queued and not yet taken by the kernel (asyncio's
@@ -377,6 +391,62 @@ impl StreamWriter {
     }
 }
 
+/// The one-step send, and what the `futures-io` adapter uses.
+impl StreamWriter {
+    /// Writes `data` and waits while the writer is paused: `write`, then
+    /// [`drain`](StreamWriter::drain), the usual "send, and respect
+    /// back-pressure" step. Errors are those of `write` (then nothing is
+    /// queued) and of `drain`. Cancel-safe in the sense of `drain`: once
+    /// the first poll returned, the bytes are queued, and dropping the
+    /// future only skips the wait.
+    ///
+    /// ```
+    /// use weft_runtime::streams::{open_connection, start_server, StreamReader, StreamWriter};
+    ///
+    /// weft_runtime::run(async {
+    ///     let server = start_server(
+    ///         |mut reader: StreamReader, mut writer: StreamWriter| async move {
+    ///             while let Ok(line) = reader.readline().await {
+    ///                 if line.is_empty() || writer.write_and_drain(&line).await.is_err() {
+    ///                     break;
+    ///                 }
+    ///             }
+    ///         },
+    ///         "127.0.0.1:0",
+    ///     )
+    ///     .await
+    ///     .unwrap();
+    ///     let (mut reader, mut writer) = open_connection(server.local_addr()).await.unwrap();
+    ///     writer.write_and_drain(b"echo me\n").await.unwrap();
+    ///     assert_eq!(reader.readline().await.unwrap(), b"echo me\n");
+    /// });
+    /// ```
+    pub async fn write_and_drain(&mut self, data: &[u8]) -> io::Result<()> {
+        self.write(data)?;
+        self.drain().await
+    }
+
+    /// Waits until every queued byte went to the kernel (`futures-io`'s
+    /// `poll_flush`); fails with the connection's error.
+    #[cfg(feature = "io-compat")]
+    pub(super) fn poll_flushed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(e) = self.state.error() {
+            return Poll::Ready(Err(e));
+        }
+        if self.state.queue.borrow().is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        self.state.wait(cx);
+        Poll::Pending
+    }
+
+    /// `wait_closed` in poll form.
+    #[cfg(feature = "io-compat")]
+    pub(super) fn poll_wait_closed(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.state.poll_closed(cx)
+    }
+}
+
 impl fmt::Debug for StreamWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = &self.state;
@@ -392,6 +462,27 @@ impl fmt::Debug for StreamWriter {
 }
 
 impl WriteState {
+    fn close(&self) {
+        if matches!(self.ending.get(), Ending::Open | Ending::Eof) {
+            self.ending.set(Ending::Close);
+            self.finish_if_flushed();
+        }
+    }
+
+    fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.ending.get() == Ending::Abort {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(e) = self.error() {
+            return Poll::Ready(Err(e));
+        }
+        if self.ending.get() == Ending::Close && self.shut_down.get() {
+            return Poll::Ready(Ok(()));
+        }
+        self.wait(cx);
+        Poll::Pending
+    }
+
     /// A copy of the connection's error, if a send failed.
     fn error(&self) -> Option<io::Error> {
         self.error.borrow().as_ref().map(copy_error)
@@ -436,8 +527,9 @@ impl WriteState {
 
     fn start_flusher(state: &Rc<Self>) {
         if !state.flushing.replace(true) {
-            let state = state.clone();
-            spawn(async move { poll_fn(|cx| state.poll_flush(cx)).await });
+            let flushed = state.clone();
+            let task = spawn(async move { poll_fn(|cx| flushed.poll_flush(cx)).await });
+            *state.flusher.borrow_mut() = Some(task);
         }
     }
 
@@ -474,6 +566,9 @@ impl WriteState {
         }
         self.queue.borrow_mut().release_spare();
         self.flushing.set(false);
+        self.flusher.borrow_mut().take();
+        // An owner flushing through `futures-io` waits for the empty queue.
+        self.wake_owner();
         self.finish_if_flushed();
         Poll::Ready(())
     }
@@ -481,7 +576,7 @@ impl WriteState {
     /// Shuts the writing side down if `write_eof` or `close` asked for it
     /// and nothing is left to send.
     fn finish_if_flushed(&self) {
-        let wanted = self.ending.get() != Ending::Open;
+        let wanted = matches!(self.ending.get(), Ending::Eof | Ending::Close);
         if !wanted || self.shut_down.get() || self.flushing.get() || self.error.borrow().is_some() {
             return;
         }

@@ -220,4 +220,15 @@ impl UnixStream {
     }
 }
 
+impl UnixStream {
+    /// The stream back from its owned halves (see
+    /// `split::OwnedReadHalf::reunite`).
+    pub(crate) fn reunite(
+        read: OwnedReadHalf,
+        write: OwnedWriteHalf,
+    ) -> Result<UnixStream, (OwnedReadHalf, OwnedWriteHalf)> {
+        read.reunite(write).map(|io| UnixStream { io })
+    }
+}
+
 impl_raw_access!(UnixStream);
