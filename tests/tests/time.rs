@@ -427,11 +427,10 @@ fn timer_futures_are_send_and_sync() {
 #[test]
 fn a_sleep_dropped_off_its_runtime_frees_its_timer_at_the_next_turn() {
     let rt = paused();
-    let nap = rt.block_on(async {
-        let mut nap = time::sleep(Duration::from_secs(5));
+    let mut nap = time::sleep(Duration::from_secs(5));
+    rt.block_on(async {
         assert!(poll_once(&mut nap).await.is_pending());
         assert_eq!(live_timers(), 1);
-        nap
     });
     std::thread::spawn(move || drop(nap)).join().unwrap();
     rt.block_on(async {
@@ -445,10 +444,9 @@ fn a_sleep_dropped_off_its_runtime_frees_its_timer_at_the_next_turn() {
 fn a_sleep_finishes_on_another_threads_runtime_and_leaves_its_first_one() {
     let first = paused();
     let start = first.block_on(async { time::now() });
-    let nap = first.block_on(async {
-        let mut nap = time::sleep(Duration::from_secs(5));
+    let mut nap = time::sleep(Duration::from_secs(5));
+    first.block_on(async {
         assert!(poll_once(&mut nap).await.is_pending());
-        nap
     });
     let finished_at = std::thread::spawn(move || {
         paused().block_on(async move {
