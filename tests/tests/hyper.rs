@@ -8,6 +8,8 @@
 //! timeout test asserts only that the connection closes, never how fast.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
@@ -16,7 +18,7 @@ use hyper::rt::Timer;
 use hyper::{Method, Request, Response};
 use weft_runtime::hyper::{WeftExecutor, WeftTimer};
 use weft_runtime::net::{TcpListener, TcpStream};
-use weft_runtime::{join_all, spawn, time};
+use weft_runtime::{join_all, spawn, time, JoinHandle};
 use weft_tests::run_bounded;
 
 /// Answers `POST` with the request body and anything else with its path.
@@ -42,23 +44,33 @@ async fn body_of(response: Response<Incoming>) -> Bytes {
     response.into_body().collect().await.unwrap().to_bytes()
 }
 
-async fn bound() -> (TcpListener, std::net::SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// Binds 127.0.0.1 port 0 and spawns a server task that accepts one
+/// connection and runs `serve` on it.
+async fn serve_one<F>(
+    serve: impl FnOnce(TcpStream) -> F + 'static,
+) -> (SocketAddr, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let mut listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    (listener, addr)
+    let server = spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        serve(stream).await
+    });
+    (addr, server)
 }
 
 #[test]
 fn http1_client_and_server_exchange_requests_and_echo_a_body() {
     run_bounded(async {
-        let (mut listener, addr) = bound().await;
-        let server = spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+        let (addr, server) = serve_one(|stream| {
             hyper::server::conn::http1::Builder::new()
                 .timer(WeftTimer)
                 .serve_connection(stream, hyper::service::service_fn(echo))
-                .await
-        });
+        })
+        .await;
         let stream = TcpStream::connect(addr).await.unwrap();
         let (mut sender, connection) = hyper::client::conn::http1::handshake(stream).await.unwrap();
         let client_connection = spawn(connection);
@@ -88,14 +100,12 @@ fn http1_client_and_server_exchange_requests_and_echo_a_body() {
 #[test]
 fn http2_with_prior_knowledge_runs_its_streams_on_the_weft_executor() {
     run_bounded(async {
-        let (mut listener, addr) = bound().await;
-        let server = spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+        let (addr, server) = serve_one(|stream| {
             hyper::server::conn::http2::Builder::new(WeftExecutor)
                 .timer(WeftTimer)
                 .serve_connection(stream, hyper::service::service_fn(echo))
-                .await
-        });
+        })
+        .await;
         let stream = TcpStream::connect(addr).await.unwrap();
         let (sender, connection) = hyper::client::conn::http2::Builder::new(WeftExecutor)
             .timer(WeftTimer)
@@ -149,15 +159,13 @@ fn http1_runs_over_a_unix_stream() {
 #[test]
 fn header_read_timeout_closes_a_stalled_connection() {
     run_bounded(async {
-        let (mut listener, addr) = bound().await;
-        let server = spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
+        let (addr, server) = serve_one(|stream| {
             hyper::server::conn::http1::Builder::new()
                 .timer(WeftTimer)
                 .header_read_timeout(Duration::from_millis(100))
                 .serve_connection(stream, hyper::service::service_fn(echo))
-                .await
-        });
+        })
+        .await;
         let mut client = TcpStream::connect(addr).await.unwrap();
         // Half a request head, then nothing more.
         client
@@ -217,21 +225,17 @@ fn the_timer_sleeps_inside_send_futures_moved_across_threads() {
 #[test]
 fn a_service_that_is_not_send_runs_on_the_runtime_thread() {
     run_bounded(async {
-        let (mut listener, addr) = bound().await;
         let hits = std::rc::Rc::new(std::cell::Cell::new(0));
         let counted = hits.clone();
-        spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            let service = hyper::service::service_fn(move |_: Request<Incoming>| {
-                counted.set(counted.get() + 1);
-                let answer = counted.get().to_string();
-                async move { Ok::<_, Infallible>(Response::new(Full::<Bytes>::from(answer))) }
-            });
-            hyper::server::conn::http2::Builder::new(WeftExecutor)
-                .serve_connection(stream, service)
-                .await
-                .unwrap();
+        let service = hyper::service::service_fn(move |_: Request<Incoming>| {
+            counted.set(counted.get() + 1);
+            let answer = counted.get().to_string();
+            async move { Ok::<_, Infallible>(Response::new(Full::<Bytes>::from(answer))) }
         });
+        let (addr, _server) = serve_one(|stream| {
+            hyper::server::conn::http2::Builder::new(WeftExecutor).serve_connection(stream, service)
+        })
+        .await;
         let stream = TcpStream::connect(addr).await.unwrap();
         let (mut sender, connection) = hyper::client::conn::http2::handshake(WeftExecutor, stream)
             .await
