@@ -59,8 +59,8 @@
 //!
 //! With the cargo feature `io-compat`, the streams and their halves
 //! implement `futures-io`'s `AsyncRead` and `AsyncWrite`; with `hyper`,
-//! [`TcpStream`] and [`UnixStream`](unix::UnixStream) implement hyper's
-//! `rt::Read` and `rt::Write` (see [`crate::hyper`]).
+//! [`TcpStream`] and `unix::UnixStream` implement hyper's `rt::Read` and
+//! `rt::Write` (see the `weft_runtime::hyper` module).
 //!
 //! ```
 //! use weft_runtime::net::{TcpListener, TcpStream};

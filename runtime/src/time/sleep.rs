@@ -124,7 +124,9 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// Cancel it by dropping it: its timer is removed from the wheel at once.
 /// It is `Unpin`, so `(&mut sleep).await` needs no pinning, and
 /// `Send + Sync`, so it fits in `Send` futures and other crates' timer
-/// traits; see the [module docs](self) for where it may be polled.
+/// traits. Polled where no weft runtime runs, it panics; polled on another
+/// runtime than before, it moves there; dropped where its runtime is not
+/// current, its runtime frees its timer at its next turn.
 ///
 /// ```
 /// use std::time::Duration;
