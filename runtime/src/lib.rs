@@ -51,6 +51,7 @@
 //!  ┌───────────────────────────────────────────────────────────────────────────┐
 //!  │ combinators/  join_all, select, as_completed, TaskGroup, yield_now        │  built on
 //!  │ streams/      asyncio's streams: open_connection, start_server, ...       │  the API
+//!  │ hyper/        hyper's Executor and Timer (feature `hyper`)                │
 //!  ├───────────────────────────────────────────────────────────────────────────┤
 //!  │ api/          run, Builder, Runtime, Handle, spawn, spawn_blocking,       │  what users
 //!  │               JoinHandle                                                  │  call
@@ -81,13 +82,16 @@
 //!   find their drivers.
 //! * The **I/O and time API** register sockets and timers with the current
 //!   runtime's drivers; the **API** spawns tasks and hands out handles.
-//! * **combinators** and **streams** use only the layers below, as a user's
-//!   library could.
+//! * **combinators**, **streams** and **hyper** use only the layers below,
+//!   as a user's library could (hyper's IO traits sit on the sockets, in
+//!   `net/`, beside the futures-io ones).
 
 mod api;
 pub mod combinators;
 mod driver;
 mod executor;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 mod scheduler;

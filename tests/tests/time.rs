@@ -415,3 +415,51 @@ fn elapsed_converts_to_a_timed_out_io_error() {
         assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
     });
 }
+
+#[test]
+fn timer_futures_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<time::Sleep>();
+    assert_send_sync::<time::Timeout<std::future::Ready<u8>>>();
+    assert_send_sync::<time::Interval>();
+}
+
+#[test]
+fn a_sleep_dropped_off_its_runtime_frees_its_timer_at_the_next_turn() {
+    let rt = paused();
+    let mut nap = time::sleep(Duration::from_secs(5));
+    rt.block_on(async {
+        assert!(poll_once(&mut nap).await.is_pending());
+        assert_eq!(live_timers(), 1);
+    });
+    std::thread::spawn(move || drop(nap)).join().unwrap();
+    rt.block_on(async {
+        weft_runtime::yield_now().await;
+        assert_eq!(live_timers(), 0, "the cancellation was posted home");
+        assert_eq!(timers_fired(), 0);
+    });
+}
+
+#[test]
+fn a_sleep_finishes_on_another_threads_runtime_and_leaves_its_first_one() {
+    let first = paused();
+    let start = first.block_on(async { time::now() });
+    let mut nap = time::sleep(Duration::from_secs(5));
+    first.block_on(async {
+        assert!(poll_once(&mut nap).await.is_pending());
+    });
+    let finished_at = std::thread::spawn(move || {
+        paused().block_on(async move {
+            nap.await;
+            time::now()
+        })
+    })
+    .join()
+    .unwrap();
+    assert!(finished_at >= start + Duration::from_secs(5));
+    first.block_on(async {
+        weft_runtime::yield_now().await;
+        assert_eq!(live_timers(), 0);
+        assert_eq!(timers_fired(), 0);
+    });
+}

@@ -11,7 +11,24 @@
 //!
 //! and `Sleep` registers, reschedules and cancels its entry through it. The
 //! driver belongs to one runtime on one thread and is shared through an
-//! `Rc`, so its state sits in `Cell`/`RefCell`. A waker runs arbitrary code
+//! `Rc`, so its state sits in `Cell`/`RefCell`.
+//!
+//! A `Sleep` is `Send`, though: it may be dropped (or polled next) where its
+//! runtime is not current, on another thread or after `block_on` returned.
+//! It cannot touch the wheel from there, so it posts its key to the
+//! driver's [`RemoteCancels`], the one piece shared across threads, and the
+//! driver frees those entries before it next looks at the wheel:
+//!
+//! ```text
+//!   Sleep dropped off its runtime ── push key ──▶ RemoteCancels (Mutex<Vec>)
+//!   fire_due, next_deadline, advance_to_next, live_timers
+//!                                  ── flag set? drain it, cancel each key
+//! ```
+//!
+//! The entry stays in the wheel until then, so its key is not reused while
+//! the cancellation is in flight; if the runtime sleeps meanwhile, it wakes
+//! at the entry's deadline at the latest and drops it without firing it.
+//! A waker runs arbitrary code
 //! (it may cancel or register timers), so no waker is woken or dropped while
 //! the wheel is borrowed: the wheel hands them out and the driver wakes or
 //! drops them after the borrow ends.
@@ -21,11 +38,15 @@
 //! deadline.
 
 use std::cell::{Cell, RefCell};
+use std::mem;
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
 use super::clock::Clock;
 use super::wheel::{TimerKey, Wheel};
+use crate::executor::facade::atomic::{AtomicBool, Ordering};
+use crate::executor::facade::Mutex;
 
 /// A runtime's clock and timers. Single-threaded: owned by one runtime,
 /// shared through `Rc`.
@@ -36,6 +57,28 @@ pub(crate) struct TimeDriver {
     /// The wakers of one `fire_due`, kept between calls so that firing does
     /// not allocate once the buffer has grown to the largest batch.
     due: Cell<Vec<Waker>>,
+    /// Where timers registered here are cancelled from outside the runtime.
+    remote: Arc<RemoteCancels>,
+}
+
+/// The timers a runtime must cancel on behalf of `Sleep`s dropped where it
+/// is not current. `Send + Sync`; a `Sleep`'s registration holds it, which
+/// both names the runtime it is registered with and reaches it from anywhere.
+#[derive(Default)]
+pub(crate) struct RemoteCancels {
+    /// Set, under the lock, while `keys` is not empty: the owner checks it
+    /// without locking at every turn.
+    pending: AtomicBool,
+    keys: Mutex<Vec<TimerKey>>,
+}
+
+impl RemoteCancels {
+    /// Asks the owning driver to cancel `key` at its next turn.
+    pub(crate) fn push(&self, key: TimerKey) {
+        let mut keys = self.keys.lock();
+        keys.push(key);
+        self.pending.store(true, Ordering::Release);
+    }
 }
 
 impl TimeDriver {
@@ -47,7 +90,27 @@ impl TimeDriver {
             wheel: RefCell::new(Wheel::new()),
             fired_total: Cell::new(0),
             due: Cell::new(Vec::new()),
+            remote: Arc::default(),
         }
+    }
+
+    /// The handle through which a timer registered here is cancelled from
+    /// anywhere; pointer-equal to this driver's alone.
+    pub(crate) fn remote_cancels(&self) -> &Arc<RemoteCancels> {
+        &self.remote
+    }
+
+    /// Cancels the timers posted to [`RemoteCancels`] since the last call.
+    fn cancel_remote(&self) {
+        if !self.remote.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let keys = {
+            let mut keys = self.remote.keys.lock();
+            self.remote.pending.store(false, Ordering::Relaxed);
+            mem::take(&mut *keys)
+        };
+        keys.into_iter().for_each(|key| self.cancel(key));
     }
 
     /// The runtime's clock: real, or paused (it then stands still between
@@ -63,6 +126,7 @@ impl TimeDriver {
     /// Wakes every timer whose deadline has passed (deadline <= now), in
     /// deadline order; returns how many fired.
     pub(crate) fn fire_due(&self) -> usize {
+        self.cancel_remote();
         let now = self.clock.tick_reached_by(self.clock.now());
         let mut due = self.due.take();
         let fired = self.wheel.borrow_mut().advance(now, &mut due);
@@ -80,6 +144,7 @@ impl TimeDriver {
     /// `None` when no timer is live (or the only ones are too far away for
     /// `Instant` to express).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.cancel_remote();
         let tick = self.wheel.borrow().next_expiration()?;
         self.clock.instant_of(tick)
     }
@@ -92,6 +157,7 @@ impl TimeDriver {
         if !self.clock.is_paused() {
             return false;
         }
+        self.cancel_remote();
         let Some(tick) = self.wheel.borrow().earliest_tick() else {
             return false;
         };
@@ -104,6 +170,7 @@ impl TimeDriver {
 
     /// Timers registered and neither fired nor cancelled.
     pub(crate) fn live_timers(&self) -> usize {
+        self.cancel_remote();
         self.wheel.borrow().live()
     }
 

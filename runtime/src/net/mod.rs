@@ -58,7 +58,9 @@
 //! Unix, `AsRawSocket`/`AsSocket` on Windows).
 //!
 //! With the cargo feature `io-compat`, the streams and their halves
-//! implement `futures-io`'s `AsyncRead` and `AsyncWrite`.
+//! implement `futures-io`'s `AsyncRead` and `AsyncWrite`; with `hyper`,
+//! [`TcpStream`] and `unix::UnixStream` implement hyper's `rt::Read` and
+//! `rt::Write` (see the `weft_runtime::hyper` module).
 //!
 //! ```
 //! use weft_runtime::net::{TcpListener, TcpStream};
@@ -84,6 +86,8 @@
 
 mod addr;
 mod datagram;
+#[cfg(feature = "hyper")]
+mod hyper_io;
 #[cfg(feature = "io-compat")]
 mod io_compat;
 mod listen_options;

@@ -24,19 +24,38 @@
 //! by the wheel's rounding, so a `Sleep` never completes early.
 //!
 //! `Sleep` is `Unpin` (the wheel refers to it by slab key, not by address),
-//! so `(&mut sleep).await` works without pinning. It is not `Send`: it
-//! belongs to the runtime thread that polls it. Polled after completion it
+//! so `(&mut sleep).await` works without pinning. Polled after completion it
 //! returns `Ready(())` again.
+//!
+//! # `Send + Sync`
+//!
+//! A `Sleep` holds no `Rc`: its registration names its runtime's timer
+//! driver through the driver's `Send + Sync` cancellation handle, and each
+//! poll looks up the runtime current on the polling thread. So other crates
+//! can build their timer traits on it (hyper's `rt::Sleep` must be
+//! `Send + Sync`), and a `Sleep` may cross threads inside a `Send` future.
+//! The rules where it lands:
+//!
+//! * **Polled where no weft runtime runs**: it panics, saying so (as
+//!   before); nothing is registered and nothing unsafe happens.
+//! * **Polled on another runtime** than the one it is registered with: it
+//!   leaves the old runtime's wheel and registers with the new one.
+//! * **Dropped where its runtime is not current** (another thread, or after
+//!   `block_on` returned): it posts its key to its runtime, which frees the
+//!   entry at its next turn, before firing anything; the entry wakes nobody.
+//!
+//! On its own runtime, the common case, this costs a pointer comparison per
+//! poll, and the thread-local lookup every poll already made, at drop.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::instant::{deadline_after, now};
-use crate::driver::timer::TimeDriver;
+use crate::driver::timer::{RemoteCancels, TimeDriver};
 use crate::driver::wheel::TimerKey;
 use crate::scheduler::context;
 
@@ -103,8 +122,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// The future returned by [`sleep`] and [`sleep_until`].
 ///
 /// Cancel it by dropping it: its timer is removed from the wheel at once.
-/// It is `Unpin`, so `(&mut sleep).await` needs no pinning, and not `Send`:
-/// its timer belongs to the runtime thread that polls it.
+/// It is `Unpin`, so `(&mut sleep).await` needs no pinning, and
+/// `Send + Sync`, so it fits in `Send` futures and other crates' timer
+/// traits. Polled where no weft runtime runs, it panics; polled on another
+/// runtime than before, it moves there; dropped where its runtime is not
+/// current, its runtime frees its timer at its next turn.
 ///
 /// ```
 /// use std::time::Duration;
@@ -133,7 +155,8 @@ pub struct Sleep {
 /// here is paid once per sleeper: a flag, rather than a copy of the deadline
 /// the entry was placed for, keeps the whole `Sleep` at 32 bytes.
 struct Registration {
-    driver: Rc<TimeDriver>,
+    /// The driver the entry lives in, named by its cancellation handle.
+    home: Arc<RemoteCancels>,
     key: TimerKey,
     /// `reset` changed the deadline since the entry was placed: the next
     /// poll moves the entry.
@@ -148,12 +171,11 @@ impl Sleep {
 
     /// Whether the runtime's clock has reached the deadline: then the next
     /// poll completes at once.
+    ///
+    /// The clock read is the current runtime's, or the real clock where no
+    /// runtime runs.
     pub fn is_elapsed(&self) -> bool {
-        let now = match &self.registration {
-            Some(registration) => registration.driver.now(),
-            None => now(),
-        };
-        now >= self.deadline
+        now() >= self.deadline
     }
 
     /// Changes the deadline, earlier or later, even after completion: the
@@ -172,8 +194,23 @@ impl Sleep {
 
     /// Removes the timer from the wheel, if registered.
     pub(crate) fn cancel(&mut self) {
-        if let Some(registration) = self.registration.take() {
-            registration.driver.cancel(registration.key);
+        if self.registration.is_some() {
+            let current = context::try_current();
+            self.leave(current.as_ref().map(|core| &*core.time));
+        }
+    }
+
+    /// Removes the timer from its wheel: directly if that is `current`'s,
+    /// otherwise through its runtime's remote cancellations.
+    fn leave(&mut self, current: Option<&TimeDriver>) {
+        let Some(registration) = self.registration.take() else {
+            return;
+        };
+        match current {
+            Some(driver) if Arc::ptr_eq(driver.remote_cancels(), &registration.home) => {
+                driver.cancel(registration.key);
+            }
+            _ => registration.home.push(registration.key),
         }
     }
 }
@@ -185,11 +222,11 @@ impl Future for Sleep {
         let this = self.get_mut();
         let driver = context::time_driver();
         if driver.now() >= this.deadline {
-            this.cancel();
+            this.leave(Some(&driver));
             return Poll::Ready(());
         }
         match &mut this.registration {
-            Some(registration) if Rc::ptr_eq(&registration.driver, &driver) => {
+            Some(registration) if Arc::ptr_eq(&registration.home, driver.remote_cancels()) => {
                 if registration.deadline_changed {
                     driver.reschedule(registration.key, this.deadline, cx.waker());
                     registration.deadline_changed = false;
@@ -200,10 +237,10 @@ impl Future for Sleep {
             _ => {
                 // First poll, or first poll on another runtime than the one
                 // it was registered with: register here (and leave there).
-                this.cancel();
+                this.leave(Some(&driver));
                 let key = driver.register(this.deadline, cx.waker());
                 this.registration = Some(Registration {
-                    driver,
+                    home: driver.remote_cancels().clone(),
                     key,
                     deadline_changed: false,
                 });
