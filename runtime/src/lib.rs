@@ -103,8 +103,9 @@ pub use api::join_handle::JoinHandle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub use api::model_support;
-pub use api::runtime::{run, Builder, Runtime};
+pub use api::runtime::{run, Builder, Runtime, Turn};
 pub use api::spawn::{spawn, spawn_blocking, spawn_named};
+pub use api::spawner::{SpawnError, Spawner};
 pub use combinators::{
     as_completed, join_all, select, select2, try_join_all, yield_now, AsCompleted, Either,
     GroupClosed, JoinAll, Select, Select2, TaskFailure, TaskGroup, TaskGroupError, TaskGroupHandle,

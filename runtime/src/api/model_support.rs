@@ -46,7 +46,7 @@ where
 {
     let (shared, poll) = shared_state();
     let id = TaskId(NonZeroU64::MIN);
-    let task = TaskPtr::allocate(future, id, 0, shared.clone());
+    let task = TaskPtr::allocate(future, id, shared.clone());
     task.header().schedule();
     // SAFETY: the block was allocated for `future`, whose output is `F::Output`.
     let handle = unsafe { JoinHandle::for_task(task.clone()) };
