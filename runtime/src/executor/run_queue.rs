@@ -23,10 +23,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use super::shared::{NewTask, Remote, Shared};
+use super::shared::{Remote, Shared};
 use super::task_ref::TaskRef;
 
 thread_local! {
@@ -77,9 +77,9 @@ impl RunQueue {
     }
 
     /// Moves the tasks woken or spawned on other threads to the back of this
-    /// queue, in one batch; `adopt` gives each spawned task its slab slot.
-    /// Returns how many.
-    pub(crate) fn take_remote(&self, mut adopt: impl FnMut(NewTask) -> TaskRef) -> usize {
+    /// queue, in one batch; `adopt` gives each spawned task (a
+    /// [`Remote::Spawn`] item) its slab slot. Returns how many.
+    pub(crate) fn take_remote(&self, mut adopt: impl FnMut(NonNull<()>) -> TaskRef) -> usize {
         let mut batch = Vec::new();
         let n = self.owner.remote.drain_into(&mut batch);
         self.tasks

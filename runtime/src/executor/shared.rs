@@ -8,7 +8,7 @@
 //!
 //! * a task woken on another thread (a `spawn_blocking` job finishing, a
 //!   primitive released by another runtime), as a [`TaskRef`];
-//! * a task spawned on another thread (a `Spawner`), as a [`NewTask`]: the
+//! * a task spawned on another thread (a `Spawner`), as a pointer to it: the
 //!   spawning thread allocated its block, the runtime's thread gives it a
 //!   slot in the slab when it drains the queue. Such a task's future is
 //!   `Send`, or is still the `Send` closure that will build it, so moving
@@ -27,35 +27,18 @@ use super::task_ref::{TaskId, TaskRef};
 pub(crate) enum Remote {
     /// A task woken on another thread.
     Wake(TaskRef),
-    /// A task spawned on another thread, to be adopted by the runtime.
-    Spawn(NewTask),
+    /// A task spawned on another thread, to be adopted by the runtime: one
+    /// counted reference to its block, a `TaskPtr` (`task_block.rs`) with
+    /// its type erased, because this file lies below the task block. Only
+    /// `TaskPtr::from_remote` turns it back, and every path that takes one
+    /// out of the queue does (forgetting it would leak the block).
+    Spawn(NonNull<()>),
 }
 
-/// One counted reference to a task block, on its way from the thread that
-/// spawned the task to the runtime's slab. It is a `TaskPtr`
-/// (`task_block.rs`) with its type erased, because this file lies below the
-/// task block; it turns back into one only there. Forgetting it leaks the
-/// block, so every path that takes one out of the queue converts it.
-pub(crate) struct NewTask(NonNull<()>);
-
-impl NewTask {
-    /// # Safety
-    ///
-    /// `ptr` points to a task block, and this takes over one `TaskPtr`'s
-    /// reference to it.
-    pub(crate) unsafe fn from_raw(ptr: NonNull<()>) -> Self {
-        Self(ptr)
-    }
-
-    /// The block, whose reference a `TaskPtr` takes back.
-    pub(crate) fn into_raw(self) -> NonNull<()> {
-        self.0
-    }
-}
-
-// SAFETY: the block it points to holds a `Send` future, or the `Send`
-// closure that builds one (see the module docs); `TaskPtr` is `Send`.
-unsafe impl Send for NewTask {}
+// SAFETY: the only pointer inside is a task block sent to the runtime,
+// which holds a `Send` future, or the `Send` closure that builds one (see
+// the module docs); `TaskPtr` itself is `Send`.
+unsafe impl Send for Remote {}
 
 /// The cross-thread state of one runtime.
 pub(crate) struct Shared {

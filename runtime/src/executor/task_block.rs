@@ -83,7 +83,7 @@ use super::facade::atomic::{fence, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use super::facade::{Mutex, UnsafeCell};
 use super::join_error::JoinError;
 use super::rendezvous::Rendezvous;
-use super::shared::{NewTask, Remote, Shared};
+use super::shared::{Remote, Shared};
 use super::task_ref::{TaskId, TaskRef};
 use super::wake;
 use super::wake_flags::WakeFlags;
@@ -389,16 +389,23 @@ impl TaskPtr {
         // before the runtime adopts it queues nothing (see `wake.rs`); the
         // runtime polls it once adopted.
         self.header().flags.wake_remote();
-        let sent = ManuallyDrop::new(self.clone());
-        // SAFETY: the `NewTask` takes over the clone's reference.
-        let new = unsafe { NewTask::from_raw(sent.0.cast()) };
-        if let Err(Remote::Spawn(rejected)) =
-            self.header().shared.remote.try_push(Remote::Spawn(new))
-        {
-            drop(TaskPtr::from(rejected));
+        // The queue's item takes over the clone's reference.
+        let sent = Remote::Spawn(ManuallyDrop::new(self.clone()).0.cast());
+        if let Err(Remote::Spawn(rejected)) = self.header().shared.remote.try_push(sent) {
+            // SAFETY: the reference made just above, handed back.
+            drop(unsafe { TaskPtr::from_remote(rejected) });
             return false;
         }
         true
+    }
+
+    /// Takes back the reference of a [`Remote::Spawn`] item.
+    ///
+    /// # Safety
+    ///
+    /// `sent` comes from [`TaskPtr::send_to_runtime`], and is taken back once.
+    pub(crate) unsafe fn from_remote(sent: NonNull<()>) -> Self {
+        Self(sent.cast())
     }
 
     fn into_raw(self) -> *const () {
@@ -413,13 +420,6 @@ impl TaskPtr {
     unsafe fn from_raw(ptr: *const ()) -> Self {
         // SAFETY: `into_raw` gave a non-null pointer to a live block.
         Self(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
-    }
-}
-
-impl From<NewTask> for TaskPtr {
-    fn from(new: NewTask) -> Self {
-        // It carries the reference of a `TaskPtr` (`send_to_runtime`).
-        Self(new.into_raw().cast())
     }
 }
 

@@ -320,7 +320,10 @@ impl Core {
     }
 
     fn drain_remote(&self) {
-        let moved = self.run_queue.take_remote(|new| self.adopt(new.into()));
+        // SAFETY: each pointer is a `Remote::Spawn` item's, taken once.
+        let moved = self
+            .run_queue
+            .take_remote(|sent| self.adopt(unsafe { TaskPtr::from_remote(sent) }));
         bump(&self.counters.remote_wakes, moved as u64);
     }
 
@@ -403,9 +406,10 @@ impl Core {
         // `Shared` that holds the queue, and closing breaks that cycle.
         // Tasks sent by other threads are dropped here, on this thread.
         for item in self.shared().remote.close() {
-            if let Remote::Spawn(new) = item {
-                // SAFETY: on the runtime's thread; never polled.
-                unsafe { TaskPtr::from(new).cancel() };
+            if let Remote::Spawn(sent) = item {
+                // SAFETY: a `Remote::Spawn` item's, taken once; cancelled
+                // on the runtime's thread, never polled.
+                unsafe { TaskPtr::from_remote(sent).cancel() };
             }
         }
         loop {
