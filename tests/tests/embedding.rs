@@ -117,7 +117,7 @@ fn a_blocking_job_spawns_through_the_current_spawner() {
 fn spawn_in_a_blocking_job_points_to_the_spawner() {
     let message = weft_runtime::run(async {
         let job = spawn_blocking(|| {
-            let _ = weft_runtime::spawn(async {});
+            drop(weft_runtime::spawn(async {}));
         });
         job.await.unwrap_err().panic_message().unwrap()
     });

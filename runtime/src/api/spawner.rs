@@ -113,7 +113,9 @@ impl Spawner {
     }
 
     /// Spawns `fut` onto the runtime, from any thread. The handle may be
-    /// awaited or aborted anywhere.
+    /// awaited or aborted anywhere. A future that holds values tied to the
+    /// runtime's thread is not `Send`: build it there with
+    /// [`spawn_local`](Self::spawn_local).
     ///
     /// ```
     /// let rt = weft_runtime::Runtime::new();
