@@ -32,17 +32,34 @@ fn pending_with_send_flag(flag: &Arc<AtomicBool>) -> impl std::future::Future<Ou
     }
 }
 
-/// Runs a runtime on its own thread until the returned sender is used (or
-/// dropped); hands back its spawner and the thread to join.
-fn runtime_thread() -> (Spawner, oneshot::Sender<()>, thread::JoinHandle<()>) {
-    let (spawner_tx, spawner_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let thread = thread::spawn(move || {
-        let rt = Runtime::new();
-        spawner_tx.send(rt.spawner()).unwrap();
-        let _ = rt.block_on(stop_rx);
-    });
-    (spawner_rx.recv().unwrap(), stop_tx, thread)
+/// A runtime running on its own thread until [`RuntimeThread::stop`].
+struct RuntimeThread {
+    spawner: Spawner,
+    stop: oneshot::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl RuntimeThread {
+    fn start() -> Self {
+        let (spawner_tx, spawner_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            let rt = Runtime::new();
+            spawner_tx.send(rt.spawner()).unwrap();
+            let _ = rt.block_on(stop_rx);
+        });
+        let spawner = spawner_rx.recv().unwrap();
+        Self {
+            spawner,
+            stop,
+            thread,
+        }
+    }
+
+    fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
 }
 
 #[test]
@@ -57,7 +74,8 @@ fn spawner_is_send_sync_and_clone() {
 fn many_threads_spawn_many_tasks_and_await_them_there() {
     const THREADS: u64 = 8;
     const TASKS: u64 = 2_000;
-    let (spawner, stop, runtime) = runtime_thread();
+    let runtime = RuntimeThread::start();
+    let spawner = runtime.spawner.clone();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let spawner = spawner.clone();
@@ -75,8 +93,7 @@ fn many_threads_spawn_many_tasks_and_await_them_there() {
     for thread in threads {
         thread.join().unwrap();
     }
-    stop.send(()).unwrap();
-    runtime.join().unwrap();
+    runtime.stop();
 }
 
 #[test]
@@ -134,7 +151,8 @@ fn try_current_is_none_on_a_plain_thread() {
 
 #[test]
 fn another_weft_runtime_spawns_and_awaits() {
-    let (spawner, stop, runtime) = runtime_thread();
+    let runtime = RuntimeThread::start();
+    let spawner = runtime.spawner.clone();
     let out = thread::spawn(move || {
         weft_runtime::run(async move {
             let here = thread::current().id();
@@ -150,13 +168,13 @@ fn another_weft_runtime_spawns_and_awaits() {
     .join()
     .unwrap();
     assert_eq!(out, 7);
-    stop.send(()).unwrap();
-    runtime.join().unwrap();
+    runtime.stop();
 }
 
 #[test]
 fn a_tokio_task_spawns_and_awaits() {
-    let (spawner, stop, runtime) = runtime_thread();
+    let runtime = RuntimeThread::start();
+    let spawner = runtime.spawner.clone();
     let tokio_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
@@ -175,14 +193,14 @@ fn a_tokio_task_spawns_and_awaits() {
         sum
     });
     assert_eq!(out, 60);
-    stop.send(()).unwrap();
-    runtime.join().unwrap();
+    runtime.stop();
 }
 
 #[test]
 fn spawn_local_builds_a_non_send_future_on_the_runtime_thread() {
-    let (spawner, stop, runtime) = runtime_thread();
-    let handle = spawner
+    let runtime = RuntimeThread::start();
+    let handle = runtime
+        .spawner
         .spawn_local(|| {
             let local = Rc::new(thread::current().id());
             async move {
@@ -192,16 +210,18 @@ fn spawn_local_builds_a_non_send_future_on_the_runtime_thread() {
         })
         .unwrap();
     let ran_on = futures::executor::block_on(handle).unwrap();
-    assert_eq!(ran_on, runtime.thread().id());
-    stop.send(()).unwrap();
-    runtime.join().unwrap();
+    assert_eq!(ran_on, runtime.thread.thread().id());
+    runtime.stop();
 }
 
 #[test]
 fn abort_from_another_thread_drops_the_future() {
-    let (spawner, stop, runtime) = runtime_thread();
+    let runtime = RuntimeThread::start();
     let dropped = Arc::new(AtomicBool::new(false));
-    let handle = spawner.spawn(pending_with_send_flag(&dropped)).unwrap();
+    let handle = runtime
+        .spawner
+        .spawn(pending_with_send_flag(&dropped))
+        .unwrap();
     // Abort from yet another thread; await here.
     let handle = thread::spawn(move || {
         handle.abort();
@@ -212,18 +232,24 @@ fn abort_from_another_thread_drops_the_future() {
     let err = futures::executor::block_on(handle).unwrap_err();
     assert!(err.is_cancelled());
     assert!(dropped.load(Ordering::SeqCst));
-    stop.send(()).unwrap();
-    runtime.join().unwrap();
+    runtime.stop();
 }
 
-#[test]
-fn abort_before_the_runtime_adopts_the_task() {
-    let rt = Runtime::new();
+/// Sends `rt` a task that never completes, from this thread; returns its
+/// handle and the flag its drop sets.
+fn send_pending_task(rt: &Runtime) -> (weft_runtime::JoinHandle<()>, Arc<AtomicBool>) {
     let dropped = Arc::new(AtomicBool::new(false));
     let handle = rt
         .spawner()
         .spawn(pending_with_send_flag(&dropped))
         .unwrap();
+    (handle, dropped)
+}
+
+#[test]
+fn abort_before_the_runtime_adopts_the_task() {
+    let rt = Runtime::new();
+    let (handle, dropped) = send_pending_task(&rt);
     handle.abort();
     assert!(rt.block_on(handle).unwrap_err().is_cancelled());
     assert!(dropped.load(Ordering::SeqCst));
@@ -252,11 +278,7 @@ fn spawn_after_shutdown_is_an_error_and_drops_the_future() {
 #[test]
 fn tasks_queued_at_shutdown_are_cancelled_and_dropped() {
     let rt = Runtime::new();
-    let dropped = Arc::new(AtomicBool::new(false));
-    let handle = rt
-        .spawner()
-        .spawn(pending_with_send_flag(&dropped))
-        .unwrap();
+    let (handle, dropped) = send_pending_task(&rt);
     // Never driven: the task still waits in the remote queue.
     drop(rt);
     assert!(dropped.load(Ordering::SeqCst));
