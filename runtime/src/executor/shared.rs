@@ -72,10 +72,6 @@ impl Shared {
         TaskId(std::num::NonZeroU64::new(id).expect("task ids start at 1 and only grow"))
     }
 
-    pub(crate) fn push_remote(&self, task: TaskRef) {
-        self.remote.push(Remote::Wake(task));
-    }
-
     pub(crate) fn unpark_if_parked(&self) {
         self.remote.unpark_if_parked();
     }

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::task::Wake;
 
 use super::run_queue;
-use super::shared::Shared;
+use super::shared::{Remote, Shared};
 use super::task_ref::{TaskId, TaskRef, MAIN_KEY};
 use super::wake_flags::WakeFlags;
 
@@ -44,7 +44,7 @@ pub(crate) fn wake(flags: &WakeFlags, task: impl Fn() -> TaskRef, owner: &Shared
         }
     });
     if queued_here.is_none() && flags.wake_remote() {
-        owner.push_remote(task());
+        owner.remote.push(Remote::Wake(task()));
     }
 }
 

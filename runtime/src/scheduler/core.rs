@@ -4,8 +4,8 @@
 //!            ┌────────────────────────── block_on loop ───────────────────────────┐
 //!            │                                                                    │
 //!  spawn ──▶ run queue ──▶ poll up to EVENT_INTERVAL tasks ──▶ move remote wakes ─┤
-//!  local     (VecDeque)          │                             into run queue     │
-//!  wakes ───────▲                ▼                                                │
+//!  local     (VecDeque)          │                             and spawns into    │
+//!  wakes ───────▲                ▼                             the run queue      │
 //!            │  fire due timers ◀┘                                                │
 //!            │        │                                                           │
 //!            │        ├─ run queue not empty: poll the reactor without waiting    │
@@ -15,7 +15,12 @@
 //! ```
 //!
 //! * Tasks live in a slab on this thread; only their small headers are
-//!   shared with other threads (see `executor/task_block.rs`).
+//!   shared with other threads (see `executor/task_block.rs`). A task
+//!   spawned on another thread (`api/spawner.rs`) arrives through the remote
+//!   queue and gets its slot when the loop drains it ([`Core::adopt`]).
+//! * A host loop runs the same loop body one round at a time
+//!   ([`Core::turn`], behind `Runtime::turn`): `block_on` and `turn` share
+//!   `run_ready` and `turn_drivers`, so neither pays for the other.
 //! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
 //!   always ready, so busy tasks cannot starve I/O and timers.
 //! * With the paused clock, when no task is ready and no I/O event is
