@@ -4,9 +4,9 @@
 //! One thread runs everything: an executor that polls tasks from a run
 //! queue, a reactor (one `epoll` instance through `mio`) that turns OS
 //! readiness into wake-ups, and a hierarchical timing wheel. Only wakers
-//! cross threads, and they reach the runtime through a remote queue and a
-//! `mio::Waker`. Nothing is process-wide: start one runtime per thread to
-//! use every core.
+//! and spawns from a [`Spawner`] cross threads, and they reach the runtime
+//! through a remote queue and a `mio::Waker`. Nothing is process-wide:
+//! start one runtime per thread to use every core.
 //!
 //! ```text
 //!   ┌──────────────── one thread ────────────────┐
@@ -36,6 +36,26 @@
 //! assert_eq!(answer, 42);
 //! ```
 //!
+//! **Embedding.** A [`Spawner`] (`Send + Sync + Clone`) spawns onto a
+//! runtime from any thread; a host loop can drive the runtime with
+//! [`Runtime::turn`] and wait on its poller's fd (`AsRawFd` on Unix);
+//! [`io::AsyncFd`] registers any pollable descriptor. See the
+//! `host_loop` and `thread_per_core` examples.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let rt = weft_runtime::Runtime::new();
+//! let spawner = rt.spawner(); // Send + Sync: move it to any thread
+//! let handle = std::thread::spawn(move || spawner.spawn(async { 40 + 2 }).unwrap())
+//!     .join()
+//!     .unwrap();
+//! while !handle.is_finished() {
+//!     rt.turn(Some(Duration::from_millis(10))); // one turn of the loop
+//! }
+//! assert_eq!(rt.block_on(handle).unwrap(), 42);
+//! ```
+//!
 //! **Cancellation is drop.** Aborting a task drops its future at its next
 //! turn; dropping the runtime drops every task left. A task's panic is
 //! caught and handed to its [`JoinHandle`]; it never takes the runtime down.
@@ -54,7 +74,7 @@
 //!  │ hyper/        hyper's Executor and Timer (feature `hyper`)                │
 //!  ├───────────────────────────────────────────────────────────────────────────┤
 //!  │ api/          run, Builder, Runtime, Handle, spawn, spawn_blocking,       │  what users
-//!  │               JoinHandle                                                  │  call
+//!  │               JoinHandle, Spawner (from any thread), Runtime::turn        │  call
 //!  ├───────────────────────────────────────────────────────────────────────────┤
 //!  │ net/          TCP, UDP, Unix sockets           signal   ctrl_c, signals   │  I/O and
 //!  │ io/           AsyncFd: any fd        time/    now, sleep, timeout, ...    │  time API
@@ -107,8 +127,9 @@ pub use api::join_handle::JoinHandle;
 #[cfg(loom)]
 #[doc(hidden)]
 pub use api::model_support;
-pub use api::runtime::{run, Builder, Runtime};
+pub use api::runtime::{run, Builder, Runtime, Turn};
 pub use api::spawn::{spawn, spawn_blocking, spawn_named};
+pub use api::spawner::{SpawnError, Spawner};
 pub use combinators::{
     as_completed, join_all, select, select2, try_join_all, yield_now, AsCompleted, Either,
     GroupClosed, JoinAll, Select, Select2, TaskFailure, TaskGroup, TaskGroupError, TaskGroupHandle,

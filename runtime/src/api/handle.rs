@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use super::join_handle::JoinHandle;
 use super::spawn::spawn_on;
+use super::spawner::Spawner;
 use crate::scheduler::context;
 use crate::scheduler::core::Core;
 use crate::scheduler::metrics::{RuntimeMetrics, TaskSnapshot};
@@ -52,6 +53,19 @@ impl Handle {
         F::Output: 'static,
     {
         spawn_on(&self.core, fut, None)
+    }
+
+    /// A [`Spawner`] for this runtime, to spawn onto it from other threads.
+    ///
+    /// ```
+    /// weft_runtime::run(async {
+    ///     let spawner = weft_runtime::Handle::current().spawner();
+    ///     let handle = std::thread::spawn(move || spawner.spawn(async { 7 }).unwrap());
+    ///     assert_eq!(handle.join().unwrap().await.unwrap(), 7);
+    /// });
+    /// ```
+    pub fn spawner(&self) -> Spawner {
+        Spawner::new(self.core.shared().clone())
     }
 
     /// The runtime's counters.

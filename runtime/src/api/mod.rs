@@ -4,6 +4,7 @@
 //!   runtime        run, Builder, Runtime: build, enter, block_on, shut down
 //!   handle         Handle: the current runtime, to spawn onto and inspect
 //!   spawn          spawn, spawn_named, spawn_blocking
+//!   spawner        Spawner: spawn onto a runtime from any thread
 //!   join_handle    JoinHandle: await, abort, detach a task
 //!   model_support  a task and a pool without the loop, for loom (cfg(loom))
 //! ```
@@ -18,3 +19,4 @@ pub(crate) mod join_handle;
 pub mod model_support;
 pub(crate) mod runtime;
 pub(crate) mod spawn;
+pub(crate) mod spawner;

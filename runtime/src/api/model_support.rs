@@ -12,8 +12,6 @@
 //! path, and the remote queue is never parked (its `mio::Waker` is never
 //! called).
 
-use std::cell::Cell;
-use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::task::Context;
 use std::time::Duration;
@@ -22,7 +20,6 @@ use super::join_handle::JoinHandle;
 use crate::executor::blocking_pool::BlockingPool;
 use crate::executor::shared::Shared;
 use crate::executor::task_block::TaskPtr;
-use crate::executor::task_ref::TaskId;
 use crate::executor::wake_flags::PollStart;
 
 /// The runtime's side of a task made by [`stepped_task`].
@@ -45,8 +42,7 @@ where
     F: std::future::Future + 'static,
 {
     let (shared, poll) = shared_state();
-    let id = TaskId(NonZeroU64::MIN);
-    let task = TaskPtr::allocate(future, id, 0, shared.clone());
+    let task = TaskPtr::allocate(future, shared.next_task_id(), shared.clone());
     task.header().schedule();
     // SAFETY: the block was allocated for `future`, whose output is `F::Output`.
     let handle = unsafe { JoinHandle::for_task(task.clone()) };
@@ -118,7 +114,8 @@ fn shared_state() -> (Arc<Shared>, mio::Poll) {
 /// as dropping the runtime does.
 pub struct ModelPool {
     pool: BlockingPool,
-    next_id: Cell<u64>,
+    /// The runtime state the pool reports to, which also numbers jobs.
+    shared: Arc<Shared>,
     /// The registry the pool's unparker belongs to.
     _poll: mio::Poll,
 }
@@ -133,8 +130,8 @@ impl ModelPool {
     pub fn new(max_threads: usize) -> Self {
         let (shared, poll) = shared_state();
         Self {
-            pool: BlockingPool::new(max_threads, Duration::from_secs(10), shared),
-            next_id: Cell::new(1),
+            pool: BlockingPool::new(max_threads, Duration::from_secs(10), shared.clone()),
+            shared,
             _poll: poll,
         }
     }
@@ -145,9 +142,7 @@ impl ModelPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        let id = TaskId(NonZeroU64::new(id).expect("ids start at 1"));
+        let id = self.shared.next_task_id();
         JoinHandle::for_blocking(self.pool.spawn(id, f))
     }
 

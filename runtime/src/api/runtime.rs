@@ -9,9 +9,10 @@
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::handle::Handle;
+use super::spawner::Spawner;
 use crate::scheduler::context;
 use crate::scheduler::core::{Config, Core};
 use crate::scheduler::metrics::{RuntimeMetrics, TaskSnapshot};
@@ -177,6 +178,119 @@ impl Runtime {
     /// A handle to spawn onto this runtime and inspect it.
     pub fn handle(&self) -> Handle {
         Handle::new(self.core.clone())
+    }
+
+    /// A [`Spawner`] for this runtime: `Send + Sync`, to spawn onto it from
+    /// any thread.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Runtime::new();
+    /// let spawner = rt.spawner();
+    /// let handle = std::thread::spawn(move || spawner.spawn(async { 1 + 1 }).unwrap())
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(handle).unwrap(), 2);
+    /// ```
+    pub fn spawner(&self) -> Spawner {
+        Spawner::new(self.core.shared().clone())
+    }
+
+    /// Runs one turn of the event loop, for a host loop that drives the
+    /// runtime itself instead of calling [`block_on`](Self::block_on): polls
+    /// the ready tasks (a bounded batch), takes in wakes and spawns from
+    /// other threads, fires due timers and takes I/O events. It waits for
+    /// one of these only if no task is ready, and then for at most
+    /// `max_wait` (`None`: as long as it takes), never past the next timer.
+    ///
+    /// Between turns, a spawn or wake from another thread, or I/O, makes the
+    /// runtime's fd readable (see the `AsRawFd` impl), so a host waiting on
+    /// its own poller learns when to call `turn` again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = weft_runtime::Runtime::new();
+    /// let spawner = rt.spawner();
+    /// let handle = spawner
+    ///     .spawn_local(|| async {
+    ///         weft_runtime::sleep(Duration::from_millis(5)).await;
+    ///         "done"
+    ///     })
+    ///     .unwrap();
+    /// while !handle.is_finished() {
+    ///     // The host's own work for this frame goes here.
+    ///     rt.turn(Some(Duration::from_millis(10)));
+    /// }
+    /// assert_eq!(rt.block_on(handle).unwrap(), "done");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If another runtime is running on this thread.
+    pub fn turn(&self, max_wait: Option<Duration>) -> Turn {
+        let _enter = context::enter(self.core.clone());
+        Turn {
+            tasks_ready: self.core.turn(max_wait),
+            next_timer: self.core.time.next_deadline(),
+        }
+    }
+}
+
+/// What [`Runtime::turn`] left behind: when the host should turn again.
+///
+/// ```
+/// let rt = weft_runtime::Runtime::new();
+/// let turn = rt.turn(Some(std::time::Duration::ZERO));
+/// assert!(!turn.tasks_ready);
+/// assert_eq!(turn.next_timer, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Turn {
+    /// Tasks are ready to run (or sent by other threads): turn again soon,
+    /// without waiting.
+    pub tasks_ready: bool,
+    /// When to turn again at the latest for the timers, on the runtime's
+    /// clock (real time, unless the runtime was built with a paused clock):
+    /// the earliest timer's deadline, or an earlier instant when that timer
+    /// is far away (the timing wheel looks at far timers in steps, and a
+    /// turn then only moves it closer). `None` when no timer is live.
+    pub next_timer: Option<Instant>,
+}
+
+/// The runtime's poller (its epoll instance): readable, level-triggered,
+/// while I/O events, or a wake or spawn from another thread, are waiting
+/// for the runtime. A host that waits on its own poller registers this fd
+/// for reading, and calls [`Runtime::turn`] when it is readable (or when
+/// [`Turn::next_timer`] is due). Only `turn` clears it; do not read it.
+///
+/// ```
+/// use std::os::fd::AsRawFd;
+///
+/// let rt = weft_runtime::Runtime::new();
+/// assert!(rt.as_raw_fd() >= 0);
+/// ```
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for Runtime {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.core.reactor.poll_fd()
+    }
+}
+
+/// The same fd as [`AsRawFd`](std::os::fd::AsRawFd), borrowed.
+///
+/// ```
+/// use std::os::fd::AsFd;
+///
+/// let rt = weft_runtime::Runtime::new();
+/// let fd = rt.as_fd().try_clone_to_owned().unwrap();
+/// drop(fd);
+/// ```
+#[cfg(unix)]
+impl std::os::fd::AsFd for Runtime {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        // SAFETY: the fd is the reactor's epoll instance, which the runtime
+        // owns and closes only when it is dropped, after this borrow.
+        unsafe { std::os::fd::BorrowedFd::borrow_raw(self.core.reactor.poll_fd()) }
     }
 }
 

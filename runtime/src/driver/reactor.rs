@@ -186,6 +186,13 @@ impl Reactor {
         }
     }
 
+    /// The poller's own fd: readable while OS events (or a remote wake)
+    /// wait to be taken by [`Reactor::turn`].
+    #[cfg(unix)]
+    pub(crate) fn poll_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&*self.poll.borrow())
+    }
+
     /// OS events delivered so far (the waker's own events excluded).
     pub(crate) fn events_total(&self) -> u64 {
         self.events_total.get()

@@ -37,6 +37,17 @@ use super::task_ref::TaskId;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+thread_local! {
+    /// On a blocking thread, the runtime whose pool it belongs to: how a job
+    /// finds the runtime it runs for (`Spawner::current`).
+    static POOL_OWNER: std::cell::RefCell<Option<Arc<Shared>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The runtime this thread is a blocking thread of, if it is one.
+pub(crate) fn pool_owner() -> Option<Arc<Shared>> {
+    POOL_OWNER.with_borrow(Option::clone)
+}
+
 /// A runtime's pool of blocking threads.
 pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
@@ -237,6 +248,9 @@ impl BlockingPool {
 impl PoolInner {
     /// One blocking thread's life: take jobs until idle too long or shut down.
     fn work(&self) {
+        // Not in loom models, whose threads share std's thread-locals.
+        #[cfg(not(loom))]
+        POOL_OWNER.set(Some(self.runtime.clone()));
         let mut state = self.state.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {

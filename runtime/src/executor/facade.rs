@@ -25,10 +25,12 @@ pub(crate) use weft_primitives::facade::{Mutex, MutexGuard, UnsafeCell};
 /// Atomic integers, flags and fences.
 pub(crate) mod atomic {
     #[cfg(loom)]
-    pub(crate) use loom::sync::atomic::fence;
+    pub(crate) use loom::sync::atomic::{fence, AtomicU32};
     #[cfg(not(loom))]
-    pub(crate) use std::sync::atomic::fence;
-    pub(crate) use weft_primitives::facade::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{fence, AtomicU32};
+    pub(crate) use weft_primitives::facade::atomic::{
+        AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+    };
 }
 
 /// Spawning threads (std's, or loom's modelled threads).

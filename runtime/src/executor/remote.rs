@@ -66,12 +66,18 @@ impl<T, U: Unpark> RemoteQueue<T, U> {
         }
     }
 
-    /// Pushes `item` (from any thread) and wakes the owner if it sleeps.
+    /// Pushes `item` (from any thread) and wakes the owner if it sleeps;
+    /// drops it if the owner is gone.
     pub fn push(&self, item: T) {
+        let _ = self.try_push(item);
+    }
+
+    /// Like [`push`](Self::push), but hands `item` back if the owner is gone.
+    pub fn try_push(&self, item: T) -> Result<(), T> {
         let was_parked = {
             let mut state = self.state.lock();
             if state.closed {
-                return;
+                return Err(item);
             }
             state.items.push(item);
             std::mem::take(&mut state.parked)
@@ -79,6 +85,7 @@ impl<T, U: Unpark> RemoteQueue<T, U> {
         if was_parked {
             self.unparker.unpark();
         }
+        Ok(())
     }
 
     /// Wakes the owner if it is parked, without queuing anything: for a

@@ -23,10 +23,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use super::shared::Shared;
+use super::shared::{Remote, Shared};
 use super::task_ref::TaskRef;
 
 thread_local! {
@@ -76,10 +76,19 @@ impl RunQueue {
         self.tasks.borrow().is_empty()
     }
 
-    /// Moves the tasks woken from other threads to the back of this queue;
-    /// returns how many.
-    pub(crate) fn take_remote_wakes(&self) -> usize {
-        self.owner.remote.drain_into(&mut *self.tasks.borrow_mut())
+    /// Moves the tasks woken or spawned on other threads to the back of this
+    /// queue, in one batch; `adopt` gives each spawned task (a
+    /// [`Remote::Spawn`] item) its slab slot. Returns how many.
+    pub(crate) fn take_remote(&self, mut adopt: impl FnMut(NonNull<()>) -> TaskRef) -> usize {
+        let mut batch = Vec::new();
+        let n = self.owner.remote.drain_into(&mut batch);
+        self.tasks
+            .borrow_mut()
+            .extend(batch.into_iter().map(|item| match item {
+                Remote::Wake(task) => task,
+                Remote::Spawn(new) => adopt(new),
+            }));
+        n
     }
 
     /// Forgets every queued task (at shutdown).

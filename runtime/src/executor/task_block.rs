@@ -79,11 +79,11 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use super::facade::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
+use super::facade::atomic::{fence, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use super::facade::{Mutex, UnsafeCell};
 use super::join_error::JoinError;
 use super::rendezvous::Rendezvous;
-use super::shared::Shared;
+use super::shared::{Remote, Shared};
 use super::task_ref::{TaskId, TaskRef};
 use super::wake;
 use super::wake_flags::WakeFlags;
@@ -97,8 +97,12 @@ pub(crate) struct Header {
     pub(crate) flags: WakeFlags,
     /// The join rendezvous' progress (see `rendezvous.rs`).
     join_progress: AtomicU8,
-    /// The task's slot in the runtime's slab (below `MAIN_KEY`).
-    key: u32,
+    /// The task's slot in the runtime's slab (below `MAIN_KEY`), set when
+    /// the runtime adopts the task. An atomic, because a task spawned on
+    /// another thread gets it on the runtime's thread; it is read only to
+    /// queue the task, after the wake flags said the runtime polled it
+    /// (`wake.rs`), so `Relaxed` suffices.
+    key: AtomicU32,
     pub(crate) id: TaskId,
     pub(crate) shared: Arc<Shared>,
     vtable: &'static Vtable,
@@ -108,16 +112,21 @@ pub(crate) struct Header {
 
 impl Header {
     pub(crate) fn task_ref(&self) -> TaskRef {
-        TaskRef::new(self.key, self.id)
+        TaskRef::new(self.key.load(Ordering::Relaxed), self.id)
+    }
+
+    /// The runtime's thread, adopting the task: its slot in the slab.
+    pub(crate) fn set_key(&self, key: u32) {
+        self.key.store(key, Ordering::Relaxed);
     }
 
     #[inline]
     pub(crate) fn schedule(&self) {
-        wake::wake(&self.flags, self.task_ref(), &self.shared);
+        wake::wake(&self.flags, || self.task_ref(), &self.shared);
     }
 
     pub(crate) fn abort(&self) {
-        wake::abort(&self.flags, self.task_ref(), &self.shared);
+        wake::abort(&self.flags, || self.task_ref(), &self.shared);
     }
 
     /// Where the task hands its outcome over to its `JoinHandle`.
@@ -266,20 +275,15 @@ unsafe fn drop_future<F>(future: &mut ManuallyDrop<F>) {
 pub(crate) struct TaskPtr(NonNull<Header>);
 
 impl TaskPtr {
-    /// Allocates the block for `future`, holding one reference; `key` is
-    /// its slot in the runtime's slab.
-    pub(crate) fn allocate<F: Future>(
-        future: F,
-        id: TaskId,
-        key: u32,
-        shared: Arc<Shared>,
-    ) -> Self {
+    /// Allocates the block for `future`, holding one reference; its slot
+    /// in the runtime's slab is set when the runtime adopts it.
+    pub(crate) fn allocate<F: Future>(future: F, id: TaskId, shared: Arc<Shared>) -> Self {
         let block = Box::new(Block {
             header: Header {
                 refs: AtomicUsize::new(1),
                 flags: WakeFlags::default(),
                 join_progress: AtomicU8::new(0),
-                key,
+                key: AtomicU32::new(0),
                 id,
                 shared,
                 vtable: &Block::<F>::VTABLE,
@@ -369,6 +373,39 @@ impl TaskPtr {
         // SAFETY: the borrowed waker is only compared, while `self` lives.
         let own = unsafe { self.borrowed_waker() };
         waker.will_wake(&own)
+    }
+
+    /// Hands a task spawned on this thread to its runtime's remote queue,
+    /// which adopts it on its own thread (`shared.rs`); `false`, and
+    /// nothing sent, if that runtime has shut down.
+    ///
+    /// # Safety
+    ///
+    /// The task was never polled, and its future may be moved to, and
+    /// dropped on, the runtime's thread: it is `Send`, or is an async block
+    /// that has captured only `Send` values.
+    pub(crate) unsafe fn send_to_runtime(&self) -> bool {
+        // The task counts as queued from now on, so a wake or an abort
+        // before the runtime adopts it queues nothing (see `wake.rs`); the
+        // runtime polls it once adopted.
+        self.header().flags.wake_remote();
+        // The queue's item takes over the clone's reference.
+        let sent = Remote::Spawn(ManuallyDrop::new(self.clone()).0.cast());
+        if let Err(Remote::Spawn(rejected)) = self.header().shared.remote.try_push(sent) {
+            // SAFETY: the reference made just above, handed back.
+            drop(unsafe { TaskPtr::from_remote(rejected) });
+            return false;
+        }
+        true
+    }
+
+    /// Takes back the reference of a [`Remote::Spawn`] item.
+    ///
+    /// # Safety
+    ///
+    /// `sent` comes from [`TaskPtr::send_to_runtime`], and is taken back once.
+    pub(crate) unsafe fn from_remote(sent: NonNull<()>) -> Self {
+        Self(sent.cast())
     }
 
     fn into_raw(self) -> *const () {

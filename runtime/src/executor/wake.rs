@@ -26,27 +26,31 @@ use std::sync::Arc;
 use std::task::Wake;
 
 use super::run_queue;
-use super::shared::Shared;
+use super::shared::{Remote, Shared};
 use super::task_ref::{TaskId, TaskRef, MAIN_KEY};
 use super::wake_flags::WakeFlags;
 
 /// Queues `task` of runtime `owner` once, however many times it is woken
 /// before its next poll (see [`WakeFlags`] for why two flags).
+///
+/// The entry is made only once the flag is won: a task spawned on another
+/// thread learns its slab slot when its runtime adopts it, and until it is
+/// polled it counts as queued, so nobody builds its entry before then.
 #[inline]
-pub(crate) fn wake(flags: &WakeFlags, task: TaskRef, owner: &Shared) {
+pub(crate) fn wake(flags: &WakeFlags, task: impl Fn() -> TaskRef, owner: &Shared) {
     let queued_here = run_queue::with_running_queue_of(owner, |queue| {
         if flags.wake_local() {
-            queue.push(task);
+            queue.push(task());
         }
     });
     if queued_here.is_none() && flags.wake_remote() {
-        owner.push_remote(task);
+        owner.remote.push(Remote::Wake(task()));
     }
 }
 
 /// Marks `task` aborted and wakes it, from any thread: the scheduler drops
 /// an aborted task instead of polling it.
-pub(crate) fn abort(flags: &WakeFlags, task: TaskRef, owner: &Shared) {
+pub(crate) fn abort(flags: &WakeFlags, task: impl Fn() -> TaskRef, owner: &Shared) {
     flags.abort();
     wake(flags, task, owner);
 }
@@ -61,8 +65,11 @@ pub(crate) struct MainWaker {
 
 impl MainWaker {
     pub(crate) fn schedule(&self) {
-        let task = TaskRef::new(MAIN_KEY, self.id);
-        wake(&self.flags, task, &self.shared);
+        wake(
+            &self.flags,
+            || TaskRef::new(MAIN_KEY, self.id),
+            &self.shared,
+        );
     }
 }
 

@@ -76,7 +76,8 @@ pub(crate) fn current(what: &str) -> Rc<Core> {
     try_current().unwrap_or_else(|| {
         panic!(
             "{what} needs a weft runtime: call it from within `weft_runtime::run` or \
-             `Runtime::block_on`"
+             `Runtime::block_on`; from another thread, such as a spawn_blocking job, spawn \
+             through a `Spawner` (`Spawner::current()`, `Runtime::spawner()`)"
         )
     })
 }

@@ -4,8 +4,8 @@
 //!            ┌────────────────────────── block_on loop ───────────────────────────┐
 //!            │                                                                    │
 //!  spawn ──▶ run queue ──▶ poll up to EVENT_INTERVAL tasks ──▶ move remote wakes ─┤
-//!  local     (VecDeque)          │                             into run queue     │
-//!  wakes ───────▲                ▼                                                │
+//!  local     (VecDeque)          │                             and spawns into    │
+//!  wakes ───────▲                ▼                             the run queue      │
 //!            │  fire due timers ◀┘                                                │
 //!            │        │                                                           │
 //!            │        ├─ run queue not empty: poll the reactor without waiting    │
@@ -15,7 +15,12 @@
 //! ```
 //!
 //! * Tasks live in a slab on this thread; only their small headers are
-//!   shared with other threads (see `executor/task_block.rs`).
+//!   shared with other threads (see `executor/task_block.rs`). A task
+//!   spawned on another thread (`api/spawner.rs`) arrives through the remote
+//!   queue and gets its slot when the loop drains it ([`Core::adopt`]).
+//! * A host loop runs the same loop body one round at a time
+//!   ([`Core::turn`], behind `Runtime::turn`): `block_on` and `turn` share
+//!   `run_ready` and `turn_drivers`, so neither pays for the other.
 //! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
 //!   always ready, so busy tasks cannot starve I/O and timers.
 //! * With the paused clock, when no task is ready and no I/O event is
@@ -25,7 +30,6 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::num::NonZeroU64;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -40,7 +44,7 @@ use crate::driver::timer::TimeDriver;
 use crate::executor::blocking_pool::BlockingPool;
 use crate::executor::coop;
 use crate::executor::run_queue::RunQueue;
-use crate::executor::shared::Shared;
+use crate::executor::shared::{Remote, Shared};
 use crate::executor::task_block::TaskPtr;
 use crate::executor::task_ref::{TaskId, TaskRef, MAIN_KEY};
 use crate::executor::wake::MainWaker;
@@ -101,7 +105,6 @@ pub(crate) struct Core {
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) blocking: BlockingPool,
     counters: Counters,
-    next_id: Cell<u64>,
     /// The task being polled right now, for snapshots.
     running: Cell<Option<TaskRef>>,
     slow_poll_threshold: Option<Duration>,
@@ -123,21 +126,18 @@ impl Core {
             time: Rc::new(TimeDriver::new(config.start_paused)),
             reactor: Rc::new(reactor),
             counters: Counters::default(),
-            next_id: Cell::new(1),
             running: Cell::new(None),
             slow_poll_threshold: config.slow_poll_threshold,
         })
     }
 
     /// The part of this runtime that other threads may touch.
-    fn shared(&self) -> &Arc<Shared> {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         self.run_queue.owner()
     }
 
     pub(crate) fn next_task_id(&self) -> TaskId {
-        let id = self.next_id.get();
-        self.next_id.set(id + 1);
-        TaskId(NonZeroU64::new(id).expect("task ids start at 1 and only grow"))
+        self.shared().next_task_id()
     }
 
     /// Makes `fut` a task of this runtime, queued to run, and returns its
@@ -147,27 +147,31 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let id = self.next_task_id();
-        let task = {
-            let mut tasks = self.tasks.borrow_mut();
-            let entry = tasks.vacant_entry();
-            let key = u32::try_from(entry.key())
-                .ok()
-                .filter(|&key| key != MAIN_KEY)
-                .expect("more than 4 294 967 294 tasks alive at once on one runtime");
-            let task = TaskPtr::allocate(fut, id, key, self.shared().clone());
-            entry.insert(TaskSlot {
-                task: task.clone(),
-                polls: 0,
-            });
-            task
-        };
+        let task = TaskPtr::allocate(fut, self.next_task_id(), self.shared().clone());
         if let Some(name) = name {
-            self.names.borrow_mut().insert(id, name);
+            self.names.borrow_mut().insert(task.header().id, name);
         }
-        bump(&self.counters.spawned, 1);
+        self.adopt(task.clone());
         task.header().schedule();
         task
+    }
+
+    /// Gives a task, spawned here or sent by another thread, its slot in
+    /// the slab; returns its run-queue entry.
+    fn adopt(&self, task: TaskPtr) -> TaskRef {
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = tasks.vacant_entry();
+        let key = u32::try_from(entry.key())
+            .ok()
+            .filter(|&key| key != MAIN_KEY)
+            .expect("more than 4 294 967 294 tasks alive at once on one runtime");
+        task.header().set_key(key);
+        bump(&self.counters.spawned, 1);
+        entry
+            .insert(TaskSlot { task, polls: 0 })
+            .task
+            .header()
+            .task_ref()
     }
 
     /// Drives `fut` to completion on this thread, running every task.
@@ -181,30 +185,67 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
         main.schedule();
+        let mut out = None;
         loop {
-            for _ in 0..EVENT_INTERVAL {
-                let Some(task) = self.run_queue.pop() else {
-                    break;
-                };
-                if task.key() != MAIN_KEY {
-                    self.run_task(task);
-                } else if task.is_for(main.id) && main.flags.start_poll() == PollStart::Poll {
+            self.run_ready(|task| {
+                if task.is_for(main.id) && main.flags.start_poll() == PollStart::Poll {
                     bump(&self.counters.polls, 1);
                     coop::refill();
-                    if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-                        return out;
+                    if let Poll::Ready(value) = fut.as_mut().poll(&mut cx) {
+                        out = Some(value);
+                        return true;
                     }
                 }
                 // Any other MAIN_KEY entry is a stale wake of an earlier
                 // block_on's future, or a duplicate: nothing to run.
+                false
+            });
+            if let Some(out) = out {
+                return out;
             }
-            self.drain_remote();
-            self.time.fire_due();
-            if self.run_queue.is_empty() {
-                self.park();
-            } else {
-                self.reactor.turn(Some(Duration::ZERO));
+            self.turn_drivers(None);
+        }
+    }
+
+    /// One turn for a host loop (`Runtime::turn`): what one round of
+    /// `block_on`'s loop does, waiting at most `max_wait` for something to
+    /// happen. Returns whether tasks are ready to run.
+    ///
+    /// Between turns the runtime counts as parked, so that a wake or spawn
+    /// from another thread makes the poller's fd readable.
+    pub(crate) fn turn(&self, max_wait: Option<Duration>) -> bool {
+        self.shared().remote.finish_park();
+        // `block_on`'s future is not running: its entries are stale.
+        self.run_ready(|_| false);
+        self.turn_drivers(max_wait);
+        !self.run_queue.is_empty() || !self.shared().remote.prepare_park()
+    }
+
+    /// Polls up to `EVENT_INTERVAL` ready tasks; `block_on`'s own entries
+    /// go to `poll_main`, which returns `true` to stop.
+    fn run_ready(&self, mut poll_main: impl FnMut(TaskRef) -> bool) {
+        for _ in 0..EVENT_INTERVAL {
+            let Some(task) = self.run_queue.pop() else {
+                break;
+            };
+            if task.key() != MAIN_KEY {
+                self.run_task(task);
+            } else if poll_main(task) {
+                return;
             }
+        }
+    }
+
+    /// Takes in remote wakes and spawns, fires due timers, and takes I/O
+    /// events: without waiting if a task is ready, else parked until
+    /// something happens, or for at most `max_wait`.
+    fn turn_drivers(&self, max_wait: Option<Duration>) {
+        self.drain_remote();
+        self.time.fire_due();
+        if self.run_queue.is_empty() {
+            self.park(max_wait);
+        } else {
+            self.reactor.turn(Some(Duration::ZERO));
         }
     }
 
@@ -284,12 +325,16 @@ impl Core {
     }
 
     fn drain_remote(&self) {
-        let moved = self.run_queue.take_remote_wakes();
+        // SAFETY: each pointer is a `Remote::Spawn` item's, taken once.
+        let moved = self
+            .run_queue
+            .take_remote(|sent| self.adopt(unsafe { TaskPtr::from_remote(sent) }));
         bump(&self.counters.remote_wakes, moved as u64);
     }
 
-    /// Nothing is ready: wait for the next timer, I/O event or remote wake.
-    fn park(&self) {
+    /// Nothing is ready: wait for the next timer, I/O event or remote wake,
+    /// or for at most `max_wait`.
+    fn park(&self, max_wait: Option<Duration>) {
         let paused = self.time.is_paused();
         let timeout = if paused {
             // Pending I/O comes first. A paused clock never sleeps until a
@@ -304,6 +349,10 @@ impl Core {
             self.time
                 .next_deadline()
                 .map(|deadline| deadline.saturating_duration_since(self.time.now()))
+        };
+        let timeout = match (timeout, max_wait) {
+            (Some(timer), Some(max)) => Some(timer.min(max)),
+            (timer, max) => timer.or(max),
         };
         if !self.shared().remote.prepare_park() {
             return;
@@ -358,6 +407,16 @@ impl Core {
     /// Drops every task (asyncio.run cancels what is left). Destructors may
     /// spawn new tasks; those are dropped too.
     pub(crate) fn shutdown(&self) {
+        // First refuse pushes from other threads: queued headers hold the
+        // `Shared` that holds the queue, and closing breaks that cycle.
+        // Tasks sent by other threads are dropped here, on this thread.
+        for item in self.shared().remote.close() {
+            if let Remote::Spawn(sent) = item {
+                // SAFETY: a `Remote::Spawn` item's, taken once; cancelled
+                // on the runtime's thread, never polled.
+                unsafe { TaskPtr::from_remote(sent).cancel() };
+            }
+        }
         loop {
             let slots: Vec<TaskSlot> = self.tasks.borrow_mut().drain().collect();
             if slots.is_empty() {
@@ -368,9 +427,6 @@ impl Core {
         }
         self.names.borrow_mut().clear();
         self.run_queue.clear();
-        // Headers queued by other threads hold the `Shared` that holds the
-        // queue: closing it breaks that cycle and refuses later pushes.
-        drop(self.shared().remote.close());
         self.blocking.shutdown();
     }
 }

@@ -22,7 +22,8 @@ use crate::executor::task_ref::TaskId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct RuntimeMetrics {
-    /// Tasks spawned since the runtime started.
+    /// Tasks spawned since the runtime started (from any thread; a task
+    /// sent by a `Spawner` counts once the runtime has taken it in).
     pub tasks_spawned: u64,
     /// Tasks spawned and not yet finished or dropped.
     pub tasks_alive: usize,
@@ -30,7 +31,8 @@ pub struct RuntimeMetrics {
     pub polls: u64,
     /// Wakes made on the runtime's own thread: a push on the run queue.
     pub local_wakeups: u64,
-    /// Wakes that came from other threads through the remote queue.
+    /// Wakes, and spawns from a `Spawner`, that came from other threads
+    /// through the remote queue.
     pub remote_wakeups: u64,
     /// I/O readiness events delivered by the OS.
     pub reactor_events: u64,
