@@ -5,6 +5,8 @@
 //!   handle         Handle: the current runtime, to spawn onto and inspect
 //!   spawn          spawn, spawn_named, spawn_blocking
 //!   join_handle    JoinHandle: await, abort, detach a task
+//!   simulation     (feature `sim`) Builder::seed / policy / trace,
+//!                  Runtime::schedule_digest / trace
 //!   model_support  a task and a pool without the loop, for loom (cfg(loom))
 //! ```
 //!
@@ -17,4 +19,6 @@ pub(crate) mod join_handle;
 #[cfg(loom)]
 pub mod model_support;
 pub(crate) mod runtime;
+#[cfg(feature = "sim")]
+mod simulation;
 pub(crate) mod spawn;

@@ -117,6 +117,8 @@ pub(crate) struct Reactor {
     events: RefCell<Events>,
     io: RefCell<Slab<Rc<IoState>>>,
     events_total: Cell<u64>,
+    /// I/O objects ever registered (live or not).
+    registered_total: Cell<u64>,
 }
 
 impl Reactor {
@@ -129,6 +131,7 @@ impl Reactor {
             events: RefCell::new(Events::with_capacity(1024)),
             io: RefCell::new(Slab::new()),
             events_total: Cell::new(0),
+            registered_total: Cell::new(0),
         };
         Ok((reactor, waker))
     }
@@ -196,9 +199,16 @@ impl Reactor {
         self.io.borrow().len()
     }
 
+    /// I/O objects registered since the runtime started, deregistered or
+    /// not (a run that registered none did no real I/O).
+    pub(crate) fn registered_total(&self) -> u64 {
+        self.registered_total.get()
+    }
+
     /// Registers `source` for both directions; returns its token and the
     /// readiness state its events will update.
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(usize, Rc<IoState>)> {
+        self.registered_total.set(self.registered_total.get() + 1);
         let state = Rc::new(IoState::default());
         let key = self.io.borrow_mut().insert(state.clone());
         let registered = self.poll.borrow().registry().register(

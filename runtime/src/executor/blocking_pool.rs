@@ -40,6 +40,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// A runtime's pool of blocking threads.
 pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
+    /// Jobs ever spawned (read on the runtime's thread only).
+    spawned_total: std::cell::Cell<u64>,
 }
 
 struct PoolInner {
@@ -149,6 +151,7 @@ impl BlockingPool {
                 in_flight: AtomicUsize::new(0),
                 runtime,
             }),
+            spawned_total: std::cell::Cell::new(0),
         }
     }
 
@@ -171,6 +174,7 @@ impl BlockingPool {
             report.0.complete(outcome);
         });
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.spawned_total.set(self.spawned_total.get() + 1);
         let start_thread = {
             let mut state = self.inner.state.lock();
             state.queue.push_back(job);
@@ -213,6 +217,12 @@ impl BlockingPool {
     /// Jobs queued or running.
     pub(crate) fn in_flight(&self) -> usize {
         self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Jobs spawned since the runtime started (a run that spawned none
+    /// ran no code on another thread).
+    pub(crate) fn spawned_total(&self) -> u64 {
+        self.spawned_total.get()
     }
 
     /// Threads alive right now.

@@ -56,6 +56,8 @@ pub(crate) struct Config {
     pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    #[cfg(feature = "sim")]
+    pub(crate) sim: crate::executor::sim_hooks::SimConfig,
 }
 
 /// Counters behind [`RuntimeMetrics`]; plain cells, as one thread owns them.
@@ -117,7 +119,11 @@ impl Core {
                 config.blocking_keep_alive,
                 shared.clone(),
             ),
+            #[cfg(not(feature = "sim"))]
             run_queue: RunQueue::new(shared),
+            #[cfg(feature = "sim")]
+            run_queue: RunQueue::new(shared)
+                .with_hooks(crate::executor::sim_hooks::SimHooks::new(&config.sim)),
             tasks: RefCell::new(Slab::new()),
             names: RefCell::new(BTreeMap::new()),
             time: Rc::new(TimeDriver::new(config.start_paused)),
@@ -162,6 +168,10 @@ impl Core {
             });
             task
         };
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.spawned(id, name.clone(), self.time.now());
+        }
         if let Some(name) = name {
             self.names.borrow_mut().insert(id, name);
         }
@@ -180,6 +190,10 @@ impl Core {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.set_main(main.id, self.time.now());
+        }
         main.schedule();
         loop {
             for _ in 0..EVENT_INTERVAL {
@@ -191,7 +205,12 @@ impl Core {
                 } else if task.is_for(main.id) && main.flags.start_poll() == PollStart::Poll {
                     bump(&self.counters.polls, 1);
                     coop::refill();
-                    if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                    #[cfg(feature = "sim")]
+                    self.hooks_poll_start(main.id);
+                    let poll = fut.as_mut().poll(&mut cx);
+                    #[cfg(feature = "sim")]
+                    self.hooks_poll_end(main.id, poll.is_ready());
+                    if let Poll::Ready(out) = poll {
                         return out;
                     }
                 }
@@ -199,11 +218,15 @@ impl Core {
                 // block_on's future, or a duplicate: nothing to run.
             }
             self.drain_remote();
-            self.time.fire_due();
+            let _fired = self.time.fire_due();
+            #[cfg(feature = "sim")]
+            if let Some(hooks) = self.run_queue.hooks() {
+                hooks.timers_fired(_fired);
+            }
             if self.run_queue.is_empty() {
                 self.park();
             } else {
-                self.reactor.turn(Some(Duration::ZERO));
+                self.turn_reactor(Some(Duration::ZERO));
             }
         }
     }
@@ -245,9 +268,13 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
+        #[cfg(feature = "sim")]
+        self.hooks_poll_start(id);
         // SAFETY: on the runtime's thread; the scheduler polls one task at
         // a time and never re-enters itself from a poll.
         let poll = unsafe { running.poll(&mut cx) };
+        #[cfg(feature = "sim")]
+        self.hooks_poll_end(id, poll.is_ready());
         self.running.set(None);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
             self.warn_if_slow(id, started.elapsed(), threshold);
@@ -294,7 +321,7 @@ impl Core {
         let timeout = if paused {
             // Pending I/O comes first. A paused clock never sleeps until a
             // timer: it jumps to it (below) once nothing else can happen.
-            self.reactor.turn(Some(Duration::ZERO));
+            self.turn_reactor(Some(Duration::ZERO));
             self.drain_remote();
             if !self.run_queue.is_empty() {
                 return;
@@ -314,9 +341,33 @@ impl Core {
             self.shared().remote.finish_park();
             return;
         }
+        #[cfg(feature = "sim")]
+        if paused && self.is_deadlocked() {
+            self.shared().remote.finish_park();
+            self.report_deadlock();
+        }
         bump(&self.counters.parks, 1);
-        self.reactor.turn(timeout);
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.parked(true);
+        }
+        self.turn_reactor(timeout);
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.parked(false);
+        }
         self.shared().remote.finish_park();
+    }
+
+    /// One turn of the reactor; its events are traced if a recorder runs.
+    fn turn_reactor(&self, timeout: Option<Duration>) {
+        #[cfg(feature = "sim")]
+        let before = self.reactor.events_total();
+        self.reactor.turn(timeout);
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.io_events(self.reactor.events_total() - before);
+        }
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
