@@ -133,6 +133,11 @@ impl SimHooks {
         if self.started.get().is_none() {
             self.started.set(Some(now));
         }
+        // The future is not spawned, but a trace shows it as a task.
+        self.record(EventKind::Spawned {
+            task: id.0.get(),
+            name: Some("block_on".into()),
+        });
     }
 
     /// How far `now` is past the start of the first `block_on`.

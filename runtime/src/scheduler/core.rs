@@ -335,28 +335,28 @@ impl Core {
         if !self.shared().remote.prepare_park() {
             return;
         }
+        #[cfg(feature = "sim")]
+        self.hooks_parked(true);
         // Checked after announcing the park: a blocking job that ends now is
         // either seen here or unparks us (see `BlockingPool`).
         if paused && self.blocking.in_flight() == 0 && self.time.advance_to_next() {
-            self.shared().remote.finish_park();
+            self.finish_park();
             return;
         }
         #[cfg(feature = "sim")]
         if paused && self.is_deadlocked() {
-            self.shared().remote.finish_park();
+            self.finish_park();
             self.report_deadlock();
         }
         bump(&self.counters.parks, 1);
-        #[cfg(feature = "sim")]
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.parked(true);
-        }
         self.turn_reactor(timeout);
-        #[cfg(feature = "sim")]
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.parked(false);
-        }
+        self.finish_park();
+    }
+
+    fn finish_park(&self) {
         self.shared().remote.finish_park();
+        #[cfg(feature = "sim")]
+        self.hooks_parked(false);
     }
 
     /// One turn of the reactor; its events are traced if a recorder runs.

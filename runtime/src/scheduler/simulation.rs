@@ -9,9 +9,9 @@
 //!
 //! ```text
 //! weft: deadlock: no task can run, no timer is pending and no I/O can arrive (simulated time 1.5s)
-//!   main future (task 4): waiting 1.5s since its last poll
-//!   task 1 "alice": waiting 1.5s since its last poll, 2 polls
-//!   task 2 "bob": waiting 1.5s since its last poll, 2 polls
+//!   main future (task 1): waiting 1.5s since its last poll
+//!   task 2 "alice": waiting 1.5s since its last poll, 2 polls
+//!   task 3 "bob": waiting 1.5s since its last poll, 2 polls
 //! ```
 //!
 //! A waker held by another OS thread is outside the simulation: a seeded
@@ -94,6 +94,12 @@ impl Core {
     pub(super) fn hooks_poll_end(&self, id: TaskId, ready: bool) {
         if let Some(hooks) = self.run_queue.hooks() {
             hooks.poll_end(id, ready, self.time.now());
+        }
+    }
+
+    pub(super) fn hooks_parked(&self, parked: bool) {
+        if let Some(hooks) = self.run_queue.hooks() {
+            hooks.parked(parked);
         }
     }
 

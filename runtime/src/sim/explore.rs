@@ -32,6 +32,27 @@ use crate::scheduler::simulation::{ScheduleDigest, DEADLOCK};
 /// helpers) run one given seed.
 pub const SEED_VAR: &str = "WEFT_SEED";
 
+/// The seed in `$WEFT_SEED`, if it is set.
+///
+/// ```
+/// match weft_runtime::sim::seed_from_env() {
+///     Some(seed) => println!("replaying seed {seed}"),
+///     None => println!("exploring"),
+/// }
+/// ```
+///
+/// # Panics
+///
+/// If the variable is set to something that is not a `u64`.
+pub fn seed_from_env() -> Option<u64> {
+    let seed = std::env::var(SEED_VAR).ok()?;
+    let parsed = seed
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{SEED_VAR}={seed:?}: expected a seed, a number in 0..2^64"));
+    Some(parsed)
+}
+
 /// Which seeds to try, and how to schedule.
 ///
 /// ```
@@ -120,14 +141,9 @@ impl Explorer {
         Fut: Future,
         Fut::Output: Outcome,
     {
-        let seeds = match std::env::var(SEED_VAR) {
-            Ok(seed) => {
-                let seed = seed.trim().parse::<u64>().unwrap_or_else(|_| {
-                    panic!("{SEED_VAR}={seed:?}: expected a seed, a number in 0..2^64")
-                });
-                seed..seed + 1
-            }
-            Err(_) => self.first_seed..self.first_seed.saturating_add(self.runs),
+        let seeds = match seed_from_env() {
+            Some(seed) => seed..seed + 1,
+            None => self.first_seed..self.first_seed.saturating_add(self.runs),
         };
         let mut schedules = HashSet::new();
         let mut runs = 0;

@@ -47,6 +47,8 @@ mod rng;
 pub mod trace;
 
 pub use crate::scheduler::simulation::ScheduleDigest;
-pub use explore::{explore, Explored, Explorer, Failure, FailureKind, Outcome, SEED_VAR};
+pub use explore::{
+    explore, seed_from_env, Explored, Explorer, Failure, FailureKind, Outcome, SEED_VAR,
+};
 pub use policy::Policy;
 pub use rng::SimRng;

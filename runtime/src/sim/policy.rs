@@ -63,19 +63,20 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// PCT with bug depth `depth` and change points among the first 1 000
-    /// steps, which suits tests of a few tasks.
+    /// PCT with bug depth `depth` and change points among the first 100
+    /// steps, which suits tests of a few tasks and a few dozen awaits. A
+    /// change point drawn past the end of a run never happens, so for
+    /// longer or shorter runs give `steps` about the number of polls a run
+    /// takes ([`ScheduleDigest::polls`](super::ScheduleDigest::polls)
+    /// tells).
     ///
     /// ```
     /// use weft_runtime::sim::Policy;
     ///
-    /// assert_eq!(Policy::pct(2), Policy::Pct { depth: 2, steps: 1_000 });
+    /// assert_eq!(Policy::pct(2), Policy::Pct { depth: 2, steps: 100 });
     /// ```
     pub fn pct(depth: u32) -> Self {
-        Policy::Pct {
-            depth,
-            steps: 1_000,
-        }
+        Policy::Pct { depth, steps: 100 }
     }
 }
 
