@@ -74,7 +74,9 @@ fn main() -> std::io::Result<()> {
     assert_eq!(total, (0..5).sum::<u32>() + (100..105).sum::<u32>());
 
     let trace = rt.trace().expect("the runtime was built with a recorder");
-    let digest = rt.schedule_digest().expect("a seeded runtime keeps a digest");
+    let digest = rt
+        .schedule_digest()
+        .expect("a seeded runtime keeps a digest");
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -83,6 +83,10 @@
 //!   runtime's drivers; the **API** spawns tasks and hands out handles.
 //! * **combinators** and **streams** use only the layers below, as a user's
 //!   library could.
+//! * **sim** (cargo feature `sim`) sits beside them: its leaf modules (the
+//!   seeded stream, the scheduling policies, the trace recorder) import
+//!   nothing of the runtime, so the executor's simulation hooks can use
+//!   them; the explorer and the simulated network sit on top of the API.
 
 mod api;
 pub mod combinators;

@@ -40,7 +40,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// A runtime's pool of blocking threads.
 pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
-    /// Jobs ever spawned (read on the runtime's thread only).
+    /// Jobs ever spawned (a simulation's check that no code ran on
+    /// another thread).
+    #[cfg(feature = "sim")]
     spawned_total: std::cell::Cell<u64>,
 }
 
@@ -151,6 +153,7 @@ impl BlockingPool {
                 in_flight: AtomicUsize::new(0),
                 runtime,
             }),
+            #[cfg(feature = "sim")]
             spawned_total: std::cell::Cell::new(0),
         }
     }
@@ -174,6 +177,7 @@ impl BlockingPool {
             report.0.complete(outcome);
         });
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        #[cfg(feature = "sim")]
         self.spawned_total.set(self.spawned_total.get() + 1);
         let start_thread = {
             let mut state = self.inner.state.lock();
@@ -221,6 +225,7 @@ impl BlockingPool {
 
     /// Jobs spawned since the runtime started (a run that spawned none
     /// ran no code on another thread).
+    #[cfg(feature = "sim")]
     pub(crate) fn spawned_total(&self) -> u64 {
         self.spawned_total.get()
     }

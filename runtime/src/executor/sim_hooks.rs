@@ -4,8 +4,10 @@
 //!
 //! The run queue holds these hooks as an `Option<Box<SimHooks>>`: a
 //! runtime built without a seed and without a recorder has `None`, and
-//! each hook site costs one well-predicted branch on it. Without the `sim`
-//! feature the field and the branches are not compiled at all.
+//! each hook site costs one well-predicted branch on it. The hooks are
+//! kept out of line (`#[inline(never)]`) so that the hot paths they sit in
+//! (a wake, a poll) stay small enough to be inlined as before. Without the
+//! `sim` feature the field and the branches are not compiled at all.
 //!
 //! ```text
 //!   run queue pop ──▶ seeded? chooser.pick(queued tasks) : front     (policy.rs)
@@ -51,7 +53,9 @@ pub(crate) struct SimHooks {
     /// When the first `block_on` started: simulated time 0.
     started: Cell<Option<Instant>>,
     /// When each live task (and the main future) last stopped running:
-    /// how long it has waited, for the deadlock report.
+    /// how long it has waited, for the deadlock report (seeded runtimes
+    /// only). Entries leave when
+    /// their task finishes or is aborted.
     idle_since: RefCell<HashMap<u64, Instant>>,
 }
 
@@ -95,6 +99,7 @@ impl SimHooks {
 
     /// Takes the task to run next out of `queue`: the seed's choice, or
     /// the front.
+    #[inline(never)]
     pub(crate) fn pick(&self, queue: &mut VecDeque<TaskRef>) -> Option<TaskRef> {
         let Some(chooser) = &self.chooser else {
             return queue.pop_front();
@@ -109,6 +114,7 @@ impl SimHooks {
     }
 
     /// `task` was queued, from this thread or (`remote`) another one.
+    #[inline(never)]
     pub(crate) fn woken(&self, task: TaskRef, remote: bool) {
         self.record(EventKind::Wake {
             task: task.id_bits(),
@@ -118,8 +124,11 @@ impl SimHooks {
     }
 
     /// A task was spawned at `now`.
+    #[inline(never)]
     pub(crate) fn spawned(&self, id: TaskId, name: Option<Arc<str>>, now: Instant) {
-        self.idle_since.borrow_mut().insert(id.0.get(), now);
+        if self.is_seeded() {
+            self.idle_since.borrow_mut().insert(id.0.get(), now);
+        }
         self.record(EventKind::Spawned {
             task: id.0.get(),
             name,
@@ -153,6 +162,7 @@ impl SimHooks {
     }
 
     /// A poll of `id` starts: it goes into the digest.
+    #[inline(never)]
     pub(crate) fn poll_start(&self, id: TaskId) {
         let id = id.0.get();
         self.digest.set(mix(self.digest.get() ^ id));
@@ -162,15 +172,26 @@ impl SimHooks {
     }
 
     /// The poll of `id` returned at `now`, `ready` if the task finished.
+    #[inline(never)]
     pub(crate) fn poll_end(&self, id: TaskId, ready: bool, now: Instant) {
         let id = id.0.get();
         self.running.set(None);
-        if ready {
-            self.idle_since.borrow_mut().remove(&id);
-        } else {
-            self.idle_since.borrow_mut().insert(id, now);
+        // Only a seeded runtime reports deadlocks, with these times.
+        if self.is_seeded() {
+            let mut idle_since = self.idle_since.borrow_mut();
+            if ready {
+                idle_since.remove(&id);
+            } else {
+                idle_since.insert(id, now);
+            }
         }
         self.record(EventKind::PollEnd { task: id, ready });
+    }
+
+    /// The task `id` is gone (finished, or aborted unpolled): forget it.
+    #[inline(never)]
+    pub(crate) fn removed(&self, id: TaskId) {
+        self.idle_since.borrow_mut().remove(&id.0.get());
     }
 
     /// Since when `id` has been waiting (since its last poll, or its
@@ -180,6 +201,7 @@ impl SimHooks {
     }
 
     /// `fired` timers fired in one turn.
+    #[inline(never)]
     pub(crate) fn timers_fired(&self, fired: usize) {
         for _ in 0..fired {
             self.record(EventKind::TimerFired { task: None });
@@ -188,6 +210,7 @@ impl SimHooks {
 
     /// The reactor reported `events` I/O events in one turn (their
     /// readiness is not recorded).
+    #[inline(never)]
     pub(crate) fn io_events(&self, events: u64) {
         for _ in 0..events {
             self.record(EventKind::Io {
@@ -199,6 +222,7 @@ impl SimHooks {
     }
 
     /// The runtime goes to sleep (`true`) or wakes up (`false`).
+    #[inline(never)]
     pub(crate) fn parked(&self, parked: bool) {
         self.record(if parked {
             EventKind::Park

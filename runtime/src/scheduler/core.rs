@@ -169,9 +169,7 @@ impl Core {
             task
         };
         #[cfg(feature = "sim")]
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.spawned(id, name.clone(), self.time.now());
-        }
+        self.with_hooks(|hooks| hooks.spawned(id, name.clone(), self.time.now()));
         if let Some(name) = name {
             self.names.borrow_mut().insert(id, name);
         }
@@ -191,9 +189,7 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
         #[cfg(feature = "sim")]
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.set_main(main.id, self.time.now());
-        }
+        self.with_hooks(|hooks| hooks.set_main(main.id, self.time.now()));
         main.schedule();
         loop {
             for _ in 0..EVENT_INTERVAL {
@@ -206,10 +202,12 @@ impl Core {
                     bump(&self.counters.polls, 1);
                     coop::refill();
                     #[cfg(feature = "sim")]
-                    self.hooks_poll_start(main.id);
+                    self.with_hooks(|hooks| hooks.poll_start(main.id));
                     let poll = fut.as_mut().poll(&mut cx);
                     #[cfg(feature = "sim")]
-                    self.hooks_poll_end(main.id, poll.is_ready());
+                    self.with_hooks(|hooks| {
+                        hooks.poll_end(main.id, poll.is_ready(), self.time.now())
+                    });
                     if let Poll::Ready(out) = poll {
                         return out;
                     }
@@ -220,9 +218,7 @@ impl Core {
             self.drain_remote();
             let _fired = self.time.fire_due();
             #[cfg(feature = "sim")]
-            if let Some(hooks) = self.run_queue.hooks() {
-                hooks.timers_fired(_fired);
-            }
+            self.with_hooks(|hooks| hooks.timers_fired(_fired));
             if self.run_queue.is_empty() {
                 self.park();
             } else {
@@ -269,12 +265,12 @@ impl Core {
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
         #[cfg(feature = "sim")]
-        self.hooks_poll_start(id);
+        self.with_hooks(|hooks| hooks.poll_start(id));
         // SAFETY: on the runtime's thread; the scheduler polls one task at
         // a time and never re-enters itself from a poll.
         let poll = unsafe { running.poll(&mut cx) };
         #[cfg(feature = "sim")]
-        self.hooks_poll_end(id, poll.is_ready());
+        self.with_hooks(|hooks| hooks.poll_end(id, poll.is_ready(), self.time.now()));
         self.running.set(None);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
             self.warn_if_slow(id, started.elapsed(), threshold);
@@ -289,6 +285,8 @@ impl Core {
     fn remove_task(&self, key: usize, id: TaskId) {
         let slot = self.tasks.borrow_mut().remove(key);
         let name = self.names.borrow_mut().remove(&id);
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.removed(id));
         // Dropped outside the borrows: the future's destructors may spawn,
         // abort or wake other tasks.
         drop((slot, name));
@@ -336,7 +334,7 @@ impl Core {
             return;
         }
         #[cfg(feature = "sim")]
-        self.hooks_parked(true);
+        self.with_hooks(|hooks| hooks.parked(true));
         // Checked after announcing the park: a blocking job that ends now is
         // either seen here or unparks us (see `BlockingPool`).
         if paused && self.blocking.in_flight() == 0 && self.time.advance_to_next() {
@@ -356,7 +354,7 @@ impl Core {
     fn finish_park(&self) {
         self.shared().remote.finish_park();
         #[cfg(feature = "sim")]
-        self.hooks_parked(false);
+        self.with_hooks(|hooks| hooks.parked(false));
     }
 
     /// One turn of the reactor; its events are traced if a recorder runs.
@@ -365,9 +363,7 @@ impl Core {
         let before = self.reactor.events_total();
         self.reactor.turn(timeout);
         #[cfg(feature = "sim")]
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.io_events(self.reactor.events_total() - before);
-        }
+        self.with_hooks(|hooks| hooks.io_events(self.reactor.events_total() - before));
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {

@@ -1,5 +1,5 @@
-//! The scheduler's side of simulation (cargo feature `sim`): the poll
-//! hooks, the schedule digest as users see it, and the deadlock report.
+//! The scheduler's side of simulation (cargo feature `sim`): the hook
+//! sites' one branch, the schedule digest as users see it, and the deadlock report.
 //!
 //! **Deadlock.** A seeded runtime on the paused clock is a simulation:
 //! everything that can wake a task is inside the runtime. So when the run
@@ -21,6 +21,7 @@
 use std::fmt::Write;
 
 use super::core::Core;
+use crate::executor::sim_hooks::SimHooks;
 use crate::executor::task_ref::TaskId;
 
 /// What every deadlock report starts with.
@@ -85,21 +86,12 @@ impl std::fmt::Display for ScheduleDigest {
 }
 
 impl Core {
-    pub(super) fn hooks_poll_start(&self, id: TaskId) {
+    /// Runs `hook` if the runtime has simulation hooks: one branch on an
+    /// empty `Option` for the default runtime.
+    #[inline]
+    pub(super) fn with_hooks(&self, hook: impl FnOnce(&SimHooks)) {
         if let Some(hooks) = self.run_queue.hooks() {
-            hooks.poll_start(id);
-        }
-    }
-
-    pub(super) fn hooks_poll_end(&self, id: TaskId, ready: bool) {
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.poll_end(id, ready, self.time.now());
-        }
-    }
-
-    pub(super) fn hooks_parked(&self, parked: bool) {
-        if let Some(hooks) = self.run_queue.hooks() {
-            hooks.parked(parked);
+            hook(hooks);
         }
     }
 
