@@ -1,5 +1,6 @@
-//! The scheduler's side of simulation (cargo feature `sim`): the hook
-//! sites' one branch, the schedule digest as users see it, and the deadlock report.
+//! The scheduler's side of simulation (cargo feature `sim`): the one
+//! branch of every hook site, the schedule digest as users see it, and
+//! the deadlock report.
 //!
 //! **Deadlock.** A seeded runtime on the paused clock is a simulation:
 //! everything that can wake a task is inside the runtime. So when the run
