@@ -105,6 +105,10 @@
 //! * **combinators**, **streams** and **hyper** use only the layers below,
 //!   as a user's library could (hyper's IO traits sit on the sockets, in
 //!   `net/`, beside the futures-io ones).
+//! * **sim** (cargo feature `sim`) sits beside them: its leaf modules (the
+//!   seeded stream, the scheduling policies, the trace recorder) import
+//!   nothing of the runtime, so the executor's simulation hooks can use
+//!   them; the explorer and the simulated network sit on top of the API.
 
 mod api;
 pub mod combinators;

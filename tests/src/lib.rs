@@ -4,7 +4,8 @@
 //! counts its wake-ups, a way to poll a future exactly once, which is how
 //! the tests cancel a future "after its first poll" or "after its wake-up
 //! but before its next poll", a flag that proves a future's destructors
-//! ran, a runtime on a paused clock, a runtime with a time limit for
+//! ran, a runtime on a paused clock (seeded from `WEFT_SEED` if asked),
+//! a runtime with a time limit for
 //! networked tests, and a temporary directory for Unix socket paths.
 //!
 //! It depends on the runtime and the primitives only, so that the crates
@@ -105,6 +106,38 @@ pub fn paused<F: Future>(test: F) -> F::Output {
         .start_paused(true)
         .build()
         .block_on(test)
+}
+
+/// Like [`paused`], with every scheduling choice taken from a seed: the
+/// value of the `WEFT_SEED` environment variable if it is set, else 0.
+/// The same seed replays the same schedule; a run that no task can finish
+/// panics with a deadlock report instead of hanging.
+///
+/// ```
+/// let (sum, digest) = weft_tests::seeded(async {
+///     let a = weft_runtime::spawn(async { 1 });
+///     let b = weft_runtime::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// assert!(digest.simulated());
+/// ```
+///
+/// # Panics
+///
+/// If `WEFT_SEED` is set to something that is not a `u64`, or if `test`
+/// panics or deadlocks.
+pub fn seeded<F: Future>(test: F) -> (F::Output, weft_runtime::sim::ScheduleDigest) {
+    let seed = weft_runtime::sim::seed_from_env().unwrap_or(0);
+    let rt = weft_runtime::Builder::new()
+        .start_paused(true)
+        .seed(seed)
+        .build();
+    let output = rt.block_on(test);
+    let digest = rt
+        .schedule_digest()
+        .expect("a seeded runtime keeps a digest");
+    (output, digest)
 }
 
 /// A future that never completes and sets `flag` when it is dropped.

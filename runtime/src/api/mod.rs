@@ -6,6 +6,8 @@
 //!   spawn          spawn, spawn_named, spawn_blocking
 //!   spawner        Spawner: spawn onto a runtime from any thread
 //!   join_handle    JoinHandle: await, abort, detach a task
+//!   simulation     (feature `sim`) Builder::seed / policy / trace,
+//!                  Runtime::schedule_digest / trace
 //!   model_support  a task and a pool without the loop, for loom (cfg(loom))
 //! ```
 //!
@@ -18,5 +20,7 @@ pub(crate) mod join_handle;
 #[cfg(loom)]
 pub mod model_support;
 pub(crate) mod runtime;
+#[cfg(feature = "sim")]
+mod simulation;
 pub(crate) mod spawn;
 pub(crate) mod spawner;

@@ -56,7 +56,7 @@ pub fn run<F: Future>(fut: F) -> F::Output {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
-    config: Config,
+    pub(super) config: Config,
 }
 
 impl Default for Builder {
@@ -75,6 +75,8 @@ impl Builder {
                 slow_poll_threshold: None,
                 max_blocking_threads: 64,
                 blocking_keep_alive: Duration::from_secs(10),
+                #[cfg(feature = "sim")]
+                sim: Default::default(),
             },
         }
     }
@@ -138,7 +140,7 @@ impl Builder {
 /// assert_eq!(rt.block_on(h).unwrap(), 1);
 /// ```
 pub struct Runtime {
-    core: Rc<Core>,
+    pub(super) core: Rc<Core>,
 }
 
 impl Default for Runtime {

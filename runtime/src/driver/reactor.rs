@@ -117,6 +117,10 @@ pub(crate) struct Reactor {
     events: RefCell<Events>,
     io: RefCell<Slab<Rc<IoState>>>,
     events_total: Cell<u64>,
+    /// I/O objects ever registered (live or not): a simulation's check
+    /// that no real I/O took place.
+    #[cfg(feature = "sim")]
+    registered_total: Cell<u64>,
 }
 
 impl Reactor {
@@ -129,6 +133,8 @@ impl Reactor {
             events: RefCell::new(Events::with_capacity(1024)),
             io: RefCell::new(Slab::new()),
             events_total: Cell::new(0),
+            #[cfg(feature = "sim")]
+            registered_total: Cell::new(0),
         };
         Ok((reactor, waker))
     }
@@ -203,9 +209,18 @@ impl Reactor {
         self.io.borrow().len()
     }
 
+    /// I/O objects registered since the runtime started, deregistered or
+    /// not (a run that registered none did no real I/O).
+    #[cfg(feature = "sim")]
+    pub(crate) fn registered_total(&self) -> u64 {
+        self.registered_total.get()
+    }
+
     /// Registers `source` for both directions; returns its token and the
     /// readiness state its events will update.
     pub(crate) fn register(&self, source: &mut impl Source) -> io::Result<(usize, Rc<IoState>)> {
+        #[cfg(feature = "sim")]
+        self.registered_total.set(self.registered_total.get() + 1);
         let state = Rc::new(IoState::default());
         let key = self.io.borrow_mut().insert(state.clone());
         let registered = self.poll.borrow().registry().register(

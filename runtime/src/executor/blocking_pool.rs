@@ -51,6 +51,10 @@ pub(crate) fn pool_owner() -> Option<Arc<Shared>> {
 /// A runtime's pool of blocking threads.
 pub(crate) struct BlockingPool {
     inner: Arc<PoolInner>,
+    /// Jobs ever spawned (a simulation's check that no code ran on
+    /// another thread).
+    #[cfg(feature = "sim")]
+    spawned_total: std::cell::Cell<u64>,
 }
 
 struct PoolInner {
@@ -160,6 +164,8 @@ impl BlockingPool {
                 in_flight: AtomicUsize::new(0),
                 runtime,
             }),
+            #[cfg(feature = "sim")]
+            spawned_total: std::cell::Cell::new(0),
         }
     }
 
@@ -182,6 +188,8 @@ impl BlockingPool {
             report.0.complete(outcome);
         });
         self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        #[cfg(feature = "sim")]
+        self.spawned_total.set(self.spawned_total.get() + 1);
         let start_thread = {
             let mut state = self.inner.state.lock();
             state.queue.push_back(job);
@@ -224,6 +232,13 @@ impl BlockingPool {
     /// Jobs queued or running.
     pub(crate) fn in_flight(&self) -> usize {
         self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Jobs spawned since the runtime started (a run that spawned none
+    /// ran no code on another thread).
+    #[cfg(feature = "sim")]
+    pub(crate) fn spawned_total(&self) -> u64 {
+        self.spawned_total.get()
     }
 
     /// Threads alive right now.

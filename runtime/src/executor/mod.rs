@@ -12,6 +12,9 @@
 //!   wake_flags     a task's "queued?" and "aborted?" flags      (loom-checked)
 //!   remote         the queue other threads push wakes onto      (loom-checked)
 //!   shared         Shared: the part of a runtime other threads touch
+//!   sim_hooks      (feature `sim`) seeded choice of the next task, schedule
+//!                  digest, trace recording; uses `sim`'s leaf modules
+//!                  (rng, policy, trace), which import nothing of the runtime
 //!   run_queue      the local run queue, and the thread-local that finds it
 //!   wake           wake(): local push or remote push; block_on's own waker
 //!   coop           the cooperative budget of one poll
@@ -30,6 +33,8 @@ pub mod remote;
 pub(crate) mod rendezvous;
 pub(crate) mod run_queue;
 pub(crate) mod shared;
+#[cfg(feature = "sim")]
+pub(crate) mod sim_hooks;
 pub(crate) mod task_block;
 pub(crate) mod task_ref;
 pub(crate) mod wake;

@@ -27,6 +27,8 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use super::shared::{Remote, Shared};
+#[cfg(feature = "sim")]
+use super::sim_hooks::SimHooks;
 use super::task_ref::TaskRef;
 
 thread_local! {
@@ -42,6 +44,10 @@ pub(crate) struct RunQueue {
     tasks: RefCell<VecDeque<TaskRef>>,
     /// Wakes pushed here, for the runtime's metrics.
     local_wakes: Cell<u64>,
+    /// A seeded choice of the next task, the digest and the trace; `None`
+    /// for the default FIFO runtime (see `sim_hooks.rs`).
+    #[cfg(feature = "sim")]
+    hooks: Option<Box<SimHooks>>,
 }
 
 impl RunQueue {
@@ -50,7 +56,24 @@ impl RunQueue {
             owner,
             tasks: RefCell::new(VecDeque::new()),
             local_wakes: Cell::new(0),
+            #[cfg(feature = "sim")]
+            hooks: None,
         }
+    }
+
+    /// Gives the queue its simulation hooks (at construction).
+    #[cfg(feature = "sim")]
+    pub(crate) fn with_hooks(mut self, hooks: Option<Box<SimHooks>>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The simulation hooks, if the runtime was built with a seed or a
+    /// recorder.
+    #[cfg(feature = "sim")]
+    #[inline]
+    pub(crate) fn hooks(&self) -> Option<&SimHooks> {
+        self.hooks.as_deref()
     }
 
     /// The runtime this queue belongs to.
@@ -62,13 +85,22 @@ impl RunQueue {
     #[inline]
     pub(crate) fn push(&self, task: TaskRef) {
         self.local_wakes.set(self.local_wakes.get() + 1);
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = &self.hooks {
+            hooks.woken(task, false);
+        }
         self.tasks.borrow_mut().push_back(task);
     }
 
     /// The task to run next.
     #[inline]
     pub(crate) fn pop(&self) -> Option<TaskRef> {
-        self.tasks.borrow_mut().pop_front()
+        let mut tasks = self.tasks.borrow_mut();
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = &self.hooks {
+            return hooks.pick(&mut tasks);
+        }
+        tasks.pop_front()
     }
 
     #[inline]
@@ -82,12 +114,17 @@ impl RunQueue {
     pub(crate) fn take_remote(&self, mut adopt: impl FnMut(NonNull<()>) -> TaskRef) -> usize {
         let mut batch = Vec::new();
         let n = self.owner.remote.drain_into(&mut batch);
-        self.tasks
-            .borrow_mut()
-            .extend(batch.into_iter().map(|item| match item {
-                Remote::Wake(task) => task,
-                Remote::Spawn(new) => adopt(new),
-            }));
+        let mut tasks = self.tasks.borrow_mut();
+        tasks.extend(batch.into_iter().map(|item| match item {
+            Remote::Wake(task) => task,
+            Remote::Spawn(new) => adopt(new),
+        }));
+        #[cfg(feature = "sim")]
+        if let Some(hooks) = &self.hooks {
+            for &task in tasks.range(tasks.len() - n..) {
+                hooks.woken(task, true);
+            }
+        }
         n
     }
 

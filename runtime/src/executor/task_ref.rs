@@ -69,4 +69,18 @@ impl TaskRef {
     pub(crate) fn is_for(self, id: TaskId) -> bool {
         self.id_low == id.0.get() as u32
     }
+
+    /// The low 32 bits of the task's id: its id for any run of fewer than
+    /// 2^32 tasks (trace events name tasks by it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn id_bits(self) -> u64 {
+        u64::from(self.id_low)
+    }
+
+    /// The entry as one number: slot and id bits, which tell apart every
+    /// task alive at the same time (a seeded chooser keys tasks by it).
+    #[cfg(feature = "sim")]
+    pub(crate) fn packed(self) -> u64 {
+        (u64::from(self.key) << 32) | u64::from(self.id_low)
+    }
 }

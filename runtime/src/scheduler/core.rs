@@ -60,6 +60,8 @@ pub(crate) struct Config {
     pub(crate) slow_poll_threshold: Option<Duration>,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    #[cfg(feature = "sim")]
+    pub(crate) sim: crate::executor::sim_hooks::SimConfig,
 }
 
 /// Counters behind [`RuntimeMetrics`]; plain cells, as one thread owns them.
@@ -120,7 +122,11 @@ impl Core {
                 config.blocking_keep_alive,
                 shared.clone(),
             ),
+            #[cfg(not(feature = "sim"))]
             run_queue: RunQueue::new(shared),
+            #[cfg(feature = "sim")]
+            run_queue: RunQueue::new(shared)
+                .with_hooks(crate::executor::sim_hooks::SimHooks::new(&config.sim)),
             tasks: RefCell::new(Slab::new()),
             names: RefCell::new(BTreeMap::new()),
             time: Rc::new(TimeDriver::new(config.start_paused)),
@@ -167,6 +173,12 @@ impl Core {
             .expect("more than 4 294 967 294 tasks alive at once on one runtime");
         task.header().set_key(key);
         bump(&self.counters.spawned, 1);
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| {
+            let id = task.header().id;
+            let name = self.names.borrow().get(&id).cloned();
+            hooks.spawned(id, name, self.time.now())
+        });
         entry
             .insert(TaskSlot { task, polls: 0 })
             .task
@@ -184,6 +196,8 @@ impl Core {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.set_main(main.id, self.time.now()));
         main.schedule();
         let mut out = None;
         loop {
@@ -191,7 +205,14 @@ impl Core {
                 if task.is_for(main.id) && main.flags.start_poll() == PollStart::Poll {
                     bump(&self.counters.polls, 1);
                     coop::refill();
-                    if let Poll::Ready(value) = fut.as_mut().poll(&mut cx) {
+                    #[cfg(feature = "sim")]
+                    self.with_hooks(|hooks| hooks.poll_start(main.id));
+                    let poll = fut.as_mut().poll(&mut cx);
+                    #[cfg(feature = "sim")]
+                    self.with_hooks(|hooks| {
+                        hooks.poll_end(main.id, poll.is_ready(), self.time.now())
+                    });
+                    if let Poll::Ready(value) = poll {
                         out = Some(value);
                         return true;
                     }
@@ -241,11 +262,13 @@ impl Core {
     /// something happens, or for at most `max_wait`.
     fn turn_drivers(&self, max_wait: Option<Duration>) {
         self.drain_remote();
-        self.time.fire_due();
+        let _fired = self.time.fire_due();
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.timers_fired(_fired));
         if self.run_queue.is_empty() {
             self.park(max_wait);
         } else {
-            self.reactor.turn(Some(Duration::ZERO));
+            self.turn_reactor(Some(Duration::ZERO));
         }
     }
 
@@ -286,9 +309,13 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let started = self.slow_poll_threshold.map(|_| Instant::now());
         coop::refill();
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.poll_start(id));
         // SAFETY: on the runtime's thread; the scheduler polls one task at
         // a time and never re-enters itself from a poll.
         let poll = unsafe { running.poll(&mut cx) };
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.poll_end(id, poll.is_ready(), self.time.now()));
         self.running.set(None);
         if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
             self.warn_if_slow(id, started.elapsed(), threshold);
@@ -303,6 +330,8 @@ impl Core {
     fn remove_task(&self, key: usize, id: TaskId) {
         let slot = self.tasks.borrow_mut().remove(key);
         let name = self.names.borrow_mut().remove(&id);
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.removed(id));
         // Dropped outside the borrows: the future's destructors may spawn,
         // abort or wake other tasks.
         drop((slot, name));
@@ -339,7 +368,7 @@ impl Core {
         let timeout = if paused {
             // Pending I/O comes first. A paused clock never sleeps until a
             // timer: it jumps to it (below) once nothing else can happen.
-            self.reactor.turn(Some(Duration::ZERO));
+            self.turn_reactor(Some(Duration::ZERO));
             self.drain_remote();
             if !self.run_queue.is_empty() {
                 return;
@@ -357,15 +386,37 @@ impl Core {
         if !self.shared().remote.prepare_park() {
             return;
         }
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.parked(true));
         // Checked after announcing the park: a blocking job that ends now is
         // either seen here or unparks us (see `BlockingPool`).
         if paused && self.blocking.in_flight() == 0 && self.time.advance_to_next() {
-            self.shared().remote.finish_park();
+            self.finish_park();
             return;
         }
+        #[cfg(feature = "sim")]
+        if paused && self.is_deadlocked() {
+            self.finish_park();
+            self.report_deadlock();
+        }
         bump(&self.counters.parks, 1);
-        self.reactor.turn(timeout);
+        self.turn_reactor(timeout);
+        self.finish_park();
+    }
+
+    fn finish_park(&self) {
         self.shared().remote.finish_park();
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.parked(false));
+    }
+
+    /// One turn of the reactor; its events are traced if a recorder runs.
+    fn turn_reactor(&self, timeout: Option<Duration>) {
+        #[cfg(feature = "sim")]
+        let before = self.reactor.events_total();
+        self.reactor.turn(timeout);
+        #[cfg(feature = "sim")]
+        self.with_hooks(|hooks| hooks.io_events(self.reactor.events_total() - before));
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {

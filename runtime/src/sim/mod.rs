@@ -1,10 +1,17 @@
-//! Deterministic simulation (cargo feature `sim`): a seeded random
-//! stream, a simulated network with seeded faults, and a picture of the
-//! schedule.
+//! Deterministic simulation (cargo feature `sim`): seeded schedules and
+//! their exploration, a seeded random stream, a simulated network with
+//! seeded faults, and a picture of the schedule.
 //!
 //! * [`SimRng`] (`rng.rs`): SplitMix64, the stream every simulated
 //!   decision draws from. The same seed gives the same numbers on every
 //!   machine and every version (a test pins them).
+//! * [`Policy`] (`policy.rs`): how a runtime built with
+//!   `Builder::seed` picks the next task: uniformly at random, or PCT.
+//!   [`ScheduleDigest`] is what `Runtime::schedule_digest` reports: a hash
+//!   of the tasks polled, in order, and whether the run stayed simulated.
+//! * [`Explorer`] and [`explore`] (`explore.rs`): a test body under many
+//!   seeds, stopping at the first panic, error or deadlock with the seed
+//!   and a replay command (`WEFT_SEED=<seed> cargo test ...`).
 //! * [`net`]: hosts with their own IP addresses, in-memory TCP and UDP
 //!   sockets with the methods of weft's real ones, and faults (latency,
 //!   jitter, loss, reordering, resets, partitions) drawn from a seed.
@@ -22,7 +29,8 @@
 //! * there is **no real I/O**: no OS sockets, files, `spawn_blocking` or
 //!   signals, whose timing the OS decides;
 //! * the tasks are polled in the same order, which the runtime's FIFO
-//!   scheduler guarantees under the two conditions above;
+//!   scheduler, and a seeded one given the same seed, guarantee under the
+//!   two conditions above;
 //! * the program itself draws no randomness of its own (use a
 //!   [`SimRng`] seeded from the same seed) and iterates no `HashMap` in
 //!   a way that changes what it sends.
@@ -32,8 +40,15 @@
 //! simulation still runs, with the same semantics, but two runs may
 //! differ.
 
+mod explore;
 pub mod net;
+pub(crate) mod policy;
 mod rng;
 pub mod trace;
 
+pub use crate::scheduler::simulation::ScheduleDigest;
+pub use explore::{
+    explore, seed_from_env, Explored, Explorer, Failure, FailureKind, Outcome, SEED_VAR,
+};
+pub use policy::Policy;
 pub use rng::SimRng;
