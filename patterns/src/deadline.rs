@@ -51,7 +51,7 @@ pub(crate) fn step_deadline(limit: Option<Duration>, overall: Option<Instant>) -
 /// Whether `deadline` has passed by `instant` (`None`: an instant too late
 /// to represent, after every deadline).
 pub(crate) fn passed_at(deadline: Option<Instant>, instant: Option<Instant>) -> bool {
-    deadline.is_some_and(|deadline| instant.map_or(true, |instant| instant >= deadline))
+    deadline.is_some_and(|deadline| instant.is_none_or(|instant| instant >= deadline))
 }
 
 /// Whether `deadline` has passed on the runtime's clock.

@@ -89,7 +89,7 @@ impl<E> Settings<E> {
         Some(
             self.record_error_if
                 .as_ref()
-                .map_or(true, |record| record(error)),
+                .is_none_or(|record| record(error)),
         )
     }
 }

@@ -124,7 +124,7 @@ impl<K: Hash + Eq + Clone, E> KeyedCircuitBreakers<K, E> {
         let now = time::now();
         {
             let mut registry = self.lock();
-            if registry.next_sweep.map_or(true, |at| now >= at) {
+            if registry.next_sweep.is_none_or(|at| now >= at) {
                 self.sweep(&mut registry, now);
             }
             if let Some(breaker) = registry.touch(key, now) {
@@ -216,7 +216,7 @@ impl<K: Hash + Eq + Clone, E> Registry<K, E> {
                 let breaker = &self.entries[*key].breaker;
                 let core = breaker.lock();
                 Arc::strong_count(breaker) == 1
-                    && core.last_activity().map_or(true, idle_enough)
+                    && core.last_activity().is_none_or(idle_enough)
                     && core.can_forget(now)
             })
             .map(|(stamp, _)| *stamp)
