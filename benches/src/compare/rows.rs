@@ -48,6 +48,38 @@ pub(crate) fn rows(sizes: &Sizes) -> Vec<Row> {
             ),
         },
         Row {
+            name: "cross_thread_spawn",
+            shape: format!(
+                "4 threads × {} Send tasks spawned onto one runtime, awaited there; smol: Executor",
+                count(s.spawn_tasks)
+            ),
+            per: "task",
+            operations: 4 * s.spawn_tasks,
+            cells: vec![
+                (
+                    Column::Weft,
+                    cell!(Weft, |_rt: R| workloads::cross_thread_spawn::weft(
+                        4,
+                        s.spawn_tasks
+                    )),
+                ),
+                (
+                    Column::Tokio,
+                    cell!(Tokio, |_rt: R| workloads::cross_thread_spawn::tokio(
+                        4,
+                        s.spawn_tasks
+                    )),
+                ),
+                (
+                    Column::Smol,
+                    cell!(Smol, |_rt: R| workloads::cross_thread_spawn::smol(
+                        4,
+                        s.spawn_tasks
+                    )),
+                ),
+            ],
+        },
+        Row {
             name: "yield_switch",
             shape: format!(
                 "{} tasks × {} yields",

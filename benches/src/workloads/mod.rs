@@ -18,6 +18,7 @@
 //! | [`timeouts_ready()`] / [`sleeps_dropped()`] | N `timeout(1 s, ready)`; N sleeps polled once and dropped |
 //! | [`udp_echo()`]           | N 64-byte datagrams echoed on 127.0.0.1, W in flight, one client socket |
 //! | [`fd_ping_pong()`]       | N 64-byte round trips over a socket pair registered as raw fds |
+//! | [`cross_thread_spawn`]   | 4 threads each spawn N `Send` tasks onto one runtime and await them |
 //!
 //! **Every workload checks its own result** (counts, sums, orders, the
 //! most holders of a semaphore at once, the instant each sleeper woke) and
@@ -31,6 +32,7 @@
 use std::fmt;
 
 mod condition;
+pub mod cross_thread_spawn;
 mod event_fanout;
 mod fd_ping_pong;
 mod io_message;
