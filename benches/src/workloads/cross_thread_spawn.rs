@@ -16,6 +16,7 @@
 //! Task i returns i: each thread checks that its outputs add up to
 //! `0 + 1 + … + (N - 1)`.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::thread;
 
@@ -23,24 +24,31 @@ use futures_lite::future;
 
 use super::{expect_eq, Verified};
 
-/// Runs `spawn_all` on `threads` threads, each handing back the sum of its
-/// tasks' outputs, while `drive` runs the runtime until it has heard from
-/// every thread (see [`reports`]); checks the sums.
-fn on_threads<S>(
+/// Runs on each of `threads` threads: `spawn_one(i)` for every `i` in
+/// `0..per_thread` (it spawns task i and returns its handle as a future of
+/// the output), then awaits the handles and reports their sum; meanwhile
+/// `drive` runs the runtime until it has heard from every thread (see
+/// [`reports`]). Checks the sums.
+fn on_threads<S, H>(
     threads: u64,
     per_thread: u64,
-    spawn_all: S,
+    spawn_one: S,
     drive: impl FnOnce(async_channel::Receiver<u64>) -> Vec<u64>,
 ) -> Verified
 where
-    S: Fn() -> u64 + Send + Sync + 'static,
+    S: Fn(u64) -> H + Send + Sync + 'static,
+    H: Future<Output = u64>,
 {
     let (report, done) = async_channel::bounded(threads as usize);
-    let spawn_all = Arc::new(spawn_all);
+    let spawn_one = Arc::new(spawn_one);
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (spawn_all, report) = (spawn_all.clone(), report.clone());
-            thread::spawn(move || report.send_blocking(spawn_all()).expect("runtime gone"))
+            let (spawn_one, report) = (spawn_one.clone(), report.clone());
+            thread::spawn(move || {
+                let handles: Vec<H> = (0..per_thread).map(|i| spawn_one(i)).collect();
+                let sum = handles.into_iter().map(future::block_on).sum();
+                report.send_blocking(sum).expect("runtime gone")
+            })
         })
         .collect();
     let sums = drive(done);
@@ -68,20 +76,13 @@ async fn reports(done: async_channel::Receiver<u64>, threads: u64) -> Vec<u64> {
 pub fn weft(threads: u64, per_thread: u64) -> Verified {
     let rt = weft_runtime::Runtime::new();
     let spawner = rt.spawner();
-    on_threads(
-        threads,
-        per_thread,
-        move || {
-            let handles: Vec<_> = (0..per_thread)
-                .map(|i| spawner.spawn(async move { i }).expect("runtime shut down"))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| future::block_on(h).expect("task failed"))
-                .sum()
-        },
-        |done| rt.block_on(reports(done, threads)),
-    )
+    let spawn_one = move |i| {
+        let handle = spawner.spawn(async move { i }).expect("runtime shut down");
+        async move { handle.await.expect("task failed") }
+    };
+    on_threads(threads, per_thread, spawn_one, |done| {
+        rt.block_on(reports(done, threads))
+    })
 }
 
 /// tokio: `Handle::spawn` from each thread onto one current-thread runtime.
@@ -91,35 +92,21 @@ pub fn tokio(threads: u64, per_thread: u64) -> Verified {
         .build()
         .expect("tokio's current-thread runtime could not start");
     let handle = rt.handle().clone();
-    on_threads(
-        threads,
-        per_thread,
-        move || {
-            let handles: Vec<_> = (0..per_thread)
-                .map(|i| handle.spawn(async move { i }))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| future::block_on(h).expect("task failed"))
-                .sum()
-        },
-        |done| rt.block_on(reports(done, threads)),
-    )
+    let spawn_one = move |i| {
+        let task = handle.spawn(async move { i });
+        async move { task.await.expect("task failed") }
+    };
+    on_threads(threads, per_thread, spawn_one, |done| {
+        rt.block_on(reports(done, threads))
+    })
 }
 
 /// smol: `Executor::spawn` from each thread, the executor run on this one.
 pub fn smol(threads: u64, per_thread: u64) -> Verified {
     let executor = Arc::new(async_executor::Executor::new());
     let spawner = executor.clone();
-    on_threads(
-        threads,
-        per_thread,
-        move || {
-            let handles: Vec<_> = (0..per_thread)
-                .map(|i| spawner.spawn(async move { i }))
-                .collect();
-            handles.into_iter().map(future::block_on).sum()
-        },
-        |done| future::block_on(executor.run(reports(done, threads))),
-    )
+    let spawn_one = move |i| spawner.spawn(async move { i });
+    on_threads(threads, per_thread, spawn_one, |done| {
+        future::block_on(executor.run(reports(done, threads)))
+    })
 }
