@@ -531,6 +531,7 @@ mod tests {
     /// A reader waiting on a quiet socket holds no buffer, before and after
     /// a burst; a partial line left from the burst keeps only its bytes.
     #[test]
+    #[cfg_attr(miri, ignore = "real socket I/O, which miri does not emulate")]
     fn a_waiting_reader_holds_only_unconsumed_bytes() {
         crate::run(async {
             let (mut reader, mut peer, _rest) = connected();
@@ -562,6 +563,7 @@ mod tests {
     /// `read(n)` waiting on a quiet socket holds no memory either, and
     /// bytes beyond `n` stay in the reader.
     #[test]
+    #[cfg_attr(miri, ignore = "real socket I/O, which miri does not emulate")]
     fn a_waiting_read_holds_no_memory() {
         crate::run(async {
             let (mut reader, mut peer, _rest) = connected();
@@ -578,6 +580,7 @@ mod tests {
 
     /// A small message takes a buffer of its size, not a whole read's.
     #[test]
+    #[cfg_attr(miri, ignore = "real socket I/O, which miri does not emulate")]
     fn a_small_message_takes_a_small_buffer() {
         crate::run(async {
             let (mut reader, mut peer, _rest) = connected();
