@@ -180,6 +180,7 @@ impl<S> WaiterQueue<S> {
     /// Step 2: grants the waiter that has waited longest. It leaves the FIFO
     /// and its waker moves to `wakes`; the caller records the grant in the
     /// returned slot. `None` if nobody waits.
+    #[inline]
     pub(crate) fn grant_front(&mut self, wakes: &mut WakeList) -> Option<&mut S> {
         let key = self.pop_front()?;
         let node = &mut self.nodes[key.0];
@@ -279,6 +280,7 @@ impl<S> WaiterQueue<S> {
     ///
     /// The head has no predecessor, so this is [`unlink`](Self::unlink)
     /// with half the work: every grant goes through here.
+    #[inline]
     fn pop_front(&mut self) -> Option<WaiterKey> {
         let index = self.head.index()?;
         let node = &mut self.nodes[index];

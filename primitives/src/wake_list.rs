@@ -6,7 +6,7 @@
 //! and wakes the whole list once it has unlocked.
 
 use std::fmt;
-use std::mem::{ManuallyDrop, MaybeUninit};
+use std::mem::MaybeUninit;
 use std::task::Waker;
 
 /// How many wakers a [`WakeList`] holds before it needs the heap.
@@ -20,20 +20,22 @@ const INLINE_WAKERS: usize = 8;
 /// waiters) spills into a vector.
 ///
 /// Every queue or semaphore operation makes one of these, mostly to wake
-/// nobody, so it must cost nothing when empty: the inline slots are
-/// `MaybeUninit` and only the first `inline_len` of them are ever read or
-/// dropped, and the spill vector sits in a `ManuallyDrop` so that dropping
-/// the list is one inlined check instead of a call into drop glue that
-/// walks a vector. (With `Option<Waker>` slots, creating and dropping an
-/// empty list walked all eight; with plain drop glue, the call still cost a
-/// quarter of a queue operation.)
+/// nobody, so an empty list must cost next to nothing: making one writes
+/// one word (`len`), and waking or dropping it checks that word. The inline
+/// slots are `MaybeUninit` and only the first `len` of them are ever read or
+/// dropped; the spill vector exists only once `len` passed
+/// `INLINE_WAKERS`. (With `Option<Waker>` slots, creating and dropping an
+/// empty list walked all eight; with an always-present vector, every list
+/// wrote and checked its three words.)
 pub(crate) struct WakeList {
-    /// The first `inline_len` slots hold wakers; the rest are uninitialised.
+    /// Wakers gathered: the first `min(len, INLINE_WAKERS)` are in `inline`,
+    /// the rest in `spilled`.
+    len: usize,
+    /// The first `min(len, INLINE_WAKERS)` slots hold wakers; the rest are
+    /// uninitialised.
     inline: [MaybeUninit<Waker>; INLINE_WAKERS],
-    inline_len: usize,
-    /// Emptied (with `mem::take`) by `wake_all` and `drop`, so it never owns
-    /// anything when the list goes away.
-    spilled: ManuallyDrop<Vec<Waker>>,
+    /// Initialised exactly while `len > INLINE_WAKERS`.
+    spilled: MaybeUninit<Vec<Waker>>,
 }
 
 impl WakeList {
@@ -41,21 +43,32 @@ impl WakeList {
     #[inline]
     pub(crate) fn new() -> Self {
         Self {
+            len: 0,
             inline: [const { MaybeUninit::uninit() }; INLINE_WAKERS],
-            inline_len: 0,
-            spilled: ManuallyDrop::new(Vec::new()),
+            spilled: MaybeUninit::uninit(),
         }
     }
 
     /// Adds a waker to wake later.
     #[inline]
     pub(crate) fn push(&mut self, waker: Waker) {
-        match self.inline.get_mut(self.inline_len) {
+        match self.inline.get_mut(self.len) {
             Some(slot) => {
                 slot.write(waker);
-                self.inline_len += 1;
             }
-            None => self.spilled.push(waker),
+            None => self.spill(waker),
+        }
+        self.len += 1;
+    }
+
+    /// Adds a waker beyond the inline slots (`len >= INLINE_WAKERS`).
+    fn spill(&mut self, waker: Waker) {
+        if self.len == INLINE_WAKERS {
+            self.spilled.write(vec![waker]);
+        } else {
+            // SAFETY: `len > INLINE_WAKERS`, so the vector was initialised
+            // by the first spill and not taken since (taking it zeroes `len`).
+            unsafe { self.spilled.assume_init_mut() }.push(waker);
         }
     }
 
@@ -66,43 +79,50 @@ impl WakeList {
     /// enough to inline into every caller; the loop lives out of line.
     #[inline]
     pub(crate) fn wake_all(&mut self) {
-        if self.inline_len != 0 || !self.spilled.is_empty() {
+        if self.len != 0 {
             self.wake_gathered();
         }
     }
 
     fn wake_gathered(&mut self) {
-        // The length goes to zero first: if a wake panics, the wakers not
-        // yet read are leaked, never read or dropped twice.
-        let used = std::mem::take(&mut self.inline_len);
-        for slot in &mut self.inline[..used] {
-            // SAFETY: the first `used` slots were initialised by `push`, and
-            // with `inline_len` now zero each is read exactly once, here.
-            let waker = unsafe { slot.assume_init_read() };
-            waker.wake();
+        let (inline, spilled) = self.take();
+        for slot in inline {
+            // SAFETY: `take` handed over the initialised slots, each read
+            // exactly once, here.
+            unsafe { slot.assume_init_read() }.wake();
         }
-        for waker in std::mem::take(&mut *self.spilled) {
-            waker.wake();
-        }
+        spilled.into_iter().flatten().for_each(Waker::wake);
+    }
+
+    /// Hands over what the list holds and empties it: the initialised
+    /// inline slots, and the spill vector if there is one. The length goes
+    /// to zero first, so if a wake panics the wakers not yet read are
+    /// leaked, never read or dropped twice.
+    fn take(&mut self) -> (&mut [MaybeUninit<Waker>], Option<Vec<Waker>>) {
+        let len = std::mem::take(&mut self.len);
+        // SAFETY: with `len > INLINE_WAKERS` the vector is initialised, and
+        // with the length now zero it is read once, here.
+        let spilled = (len > INLINE_WAKERS).then(|| unsafe { self.spilled.assume_init_read() });
+        (&mut self.inline[..len.min(INLINE_WAKERS)], spilled)
     }
 
     /// Drops the wakers that were never woken (a panic unwound past
-    /// `wake_all`) and the spill vector's buffer.
+    /// `wake_all`).
     fn drop_gathered(&mut self) {
-        for slot in &mut self.inline[..self.inline_len] {
-            // SAFETY: the first `inline_len` slots are initialised and have
-            // not been read (`wake_gathered` zeroes the length before
-            // reading).
+        let (inline, spilled) = self.take();
+        for slot in inline {
+            // SAFETY: `take` handed over the initialised slots, each dropped
+            // exactly once, here.
             unsafe { slot.assume_init_drop() };
         }
-        drop(std::mem::take(&mut *self.spilled));
+        drop(spilled);
     }
 }
 
 impl Drop for WakeList {
     #[inline]
     fn drop(&mut self) {
-        if self.inline_len != 0 || self.spilled.capacity() != 0 {
+        if self.len != 0 {
             self.drop_gathered();
         }
     }
@@ -111,7 +131,7 @@ impl Drop for WakeList {
 impl fmt::Debug for WakeList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakeList")
-            .field("wakers", &(self.inline_len + self.spilled.len()))
+            .field("wakers", &self.len)
             .finish()
     }
 }
@@ -164,5 +184,37 @@ mod tests {
         );
         list.wake_all();
         assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_dropped_list_drops_its_wakers_without_waking_them() {
+        for count in [0, 1, INLINE_WAKERS, INLINE_WAKERS + 1, INLINE_WAKERS + 5] {
+            let log = Arc::new(Log::default());
+            let mut list = WakeList::new();
+            for id in 0..count {
+                list.push(id_waker(id, &log));
+            }
+            assert_eq!(Arc::strong_count(&log), count + 1);
+            drop(list);
+            assert_eq!(Arc::strong_count(&log), 1, "{count} wakers dropped");
+            assert!(log.0.lock().unwrap().is_empty(), "nothing woken");
+        }
+    }
+
+    #[test]
+    fn a_list_can_be_used_again_after_wake_all() {
+        let log = Arc::new(Log::default());
+        let mut list = WakeList::new();
+        for round in 0..2 {
+            for id in 0..INLINE_WAKERS + 2 {
+                list.push(id_waker(round * 100 + id, &log));
+            }
+            list.wake_all();
+        }
+        let expected: Vec<_> = (0..2)
+            .flat_map(|round| (0..INLINE_WAKERS + 2).map(move |id| round * 100 + id))
+            .collect();
+        assert_eq!(*log.0.lock().unwrap(), expected);
+        assert_eq!(Arc::strong_count(&log), 1);
     }
 }

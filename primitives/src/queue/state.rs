@@ -276,13 +276,17 @@ impl<T, S: QueueStorage<T>> State<T, S> {
 
     /// Called after an item left the queue: fills the freed slot with the item
     /// of the putter that has waited longest (invariant 2).
+    #[inline]
     fn admit_putter(&mut self, wakes: &mut WakeList) {
-        if self.is_full() {
-            return;
+        if !self.putters.is_empty() && !self.is_full() {
+            self.admit_front_putter(wakes);
         }
-        let Some(slot) = self.putters.front_mut() else {
-            return;
-        };
+    }
+
+    /// [`admit_putter`](Self::admit_putter) once there is room and a putter
+    /// waits: out of line, as most gets find nobody waiting to put.
+    fn admit_front_putter(&mut self, wakes: &mut WakeList) {
+        let slot = self.putters.front_mut().expect("a putter waits");
         let item = slot.take().expect("a waiting putter holds its item");
         self.enqueue(item, wakes);
         // Its item is in the queue: the putter's grant is its emptied slot.
