@@ -266,12 +266,20 @@ impl<T, S: QueueStorage<T>> State<T, S> {
     /// Gives `item` to the getter that has waited longest, or returns it if
     /// no getter waits.
     fn hand_to_waiting_getter(&mut self, item: T, wakes: &mut WakeList) -> Result<(), T> {
-        let Some(slot) = self.getters.grant_front(wakes) else {
+        // Checked apart from the grant, which stays out of line: most puts
+        // find no getter waiting, and this keeps their path short.
+        if self.getters.is_empty() {
             return Err(item);
-        };
+        }
+        self.hand_to_front_getter(item, wakes);
+        Ok(())
+    }
+
+    /// Gives `item` to the front getter; one is waiting.
+    fn hand_to_front_getter(&mut self, item: T, wakes: &mut WakeList) {
+        let slot = self.getters.grant_front(wakes).expect("a getter waits");
         *slot = Some(item);
         self.handed += 1;
-        Ok(())
     }
 
     /// Called after an item left the queue: fills the freed slot with the item
