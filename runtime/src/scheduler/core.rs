@@ -267,7 +267,11 @@ impl Core {
         self.with_hooks(|hooks| hooks.timers_fired(_fired));
         if self.run_queue.is_empty() {
             self.park(max_wait);
-        } else {
+        } else if self.reactor.registrations() != 0 {
+            // Tasks are ready: take I/O events without waiting. With no I/O
+            // object registered there is no event to take (remote wakes
+            // and spawns arrive through the remote queue, drained above),
+            // so the system call is skipped; a CPU-bound runtime makes none.
             self.turn_reactor(Some(Duration::ZERO));
         }
     }
