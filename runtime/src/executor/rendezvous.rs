@@ -22,12 +22,16 @@
 //! occupied); a `spawn_blocking` job keeps them in a small `Arc` of its own
 //! (`blocking_pool.rs`).
 //!
-//! Every change of the progress byte is made under the waiter's lock (so a
-//! load and a store do, no read-modify-write is needed), and the lock orders
-//! the hand-over: the outcome is stored before FINISHED is set, and the
-//! handle reads it only after it saw FINISHED. Reads that need no lock
-//! (`is_finished`, and a dropped handle noticing it already read the
-//! outcome) are single atomic loads.
+//! Every change of the progress byte before FINISHED is made under the
+//! waiter's lock (so a load and a store do, no read-modify-write is
+//! needed), and the lock orders the hand-over: the outcome is stored before
+//! FINISHED is set (a Release store), and the handle reads it only after it
+//! saw FINISHED (an Acquire load, or a load under the lock). After
+//! FINISHED the task side writes nothing more and only the handle, which
+//! is one owner, writes READ or DETACHED: so the usual join, of a task that
+//! has finished, takes its outcome with one load and one store and no
+//! lock. Reads that need no lock (`is_finished`, and a dropped handle
+//! noticing it already read the outcome) are single atomic loads.
 //!
 //! The fields, and the task block's stage, go through the runtime's facade,
 //! so the loom models in `loom-tests/tests/join_handoff.rs` check this very
@@ -50,7 +54,7 @@ const DETACHED: u8 = 4;
 /// their owner keeps them, plus the protocol over them. The outcome's
 /// storage is the owner's: the task side passes a `store` function, the
 /// handle side a `take` function, and the rendezvous calls each at most
-/// once, under the lock, at the right moment.
+/// once, at the right moment (`store` under the lock).
 #[derive(Clone, Copy)]
 pub(crate) struct Rendezvous<'a> {
     progress: &'a AtomicU8,
@@ -100,14 +104,21 @@ impl<'a> Rendezvous<'a> {
     ///
     /// When the outcome was taken already.
     pub(crate) fn poll_outcome<R>(self, cx: &mut Context<'_>, take: impl FnOnce() -> R) -> Poll<R> {
-        let mut waiter = self.waiter.lock();
-        let progress = self.progress.load(Ordering::Relaxed);
+        // Once FINISHED is set, the task side never writes the progress or
+        // the outcome again, and only this handle does: a finished task's
+        // outcome is taken without the lock. Acquire pairs with the
+        // Release that set FINISHED after the outcome was stored.
+        let mut progress = self.progress.load(Ordering::Acquire);
         if progress & FINISHED == 0 {
-            match &mut *waiter {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
+            let mut waiter = self.waiter.lock();
+            progress = self.progress.load(Ordering::Relaxed);
+            if progress & FINISHED == 0 {
+                match &mut *waiter {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                return Poll::Pending;
             }
-            return Poll::Pending;
         }
         assert!(
             progress & READ == 0,

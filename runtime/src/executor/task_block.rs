@@ -47,7 +47,8 @@
 //!   stage and marks the progress *finished*, under the waiter lock. From
 //!   then on the runtime never looks at the stage again.
 //! * The `JoinHandle` takes the outcome out of the stage only after it saw
-//!   *finished* under the same lock. If the handle is gone by the time the
+//!   *finished*, set after the store (under the same lock, or with the
+//!   acquire load that pairs with setting it). If the handle is gone by the time the
 //!   task finishes, the outcome is dropped at once instead of being stored.
 //!
 //! # Why this is sound across threads
