@@ -64,7 +64,11 @@ impl WakeList {
     /// Adds a waker beyond the inline slots (`len >= INLINE_WAKERS`).
     fn spill(&mut self, waker: Waker) {
         if self.len == INLINE_WAKERS {
-            self.spilled.write(vec![waker]);
+            // Room for as many again as the inline slots: one allocation
+            // serves a batch up to twice their size.
+            let mut spilled = Vec::with_capacity(INLINE_WAKERS);
+            spilled.push(waker);
+            self.spilled.write(spilled);
         } else {
             // SAFETY: `len > INLINE_WAKERS`, so the vector was initialised
             // by the first spill and not taken since (taking it zeroes `len`).
