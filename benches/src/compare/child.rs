@@ -23,12 +23,14 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::echo_server::{serve_child, SmolServer, TokioServer, WeftServer};
 use crate::runtimes::{BenchRuntime, Smol, Tokio, Weft};
+use crate::server_child::wait_bounded;
 
 use super::matrix::{row_child, ROW_CHILD};
-use super::{echo, timers};
+use super::timers;
 
 /// The first argument that makes the compare binary a child.
 pub const CHILD_FLAG: &str = "--child";
@@ -74,7 +76,7 @@ pub(crate) fn run_child(args: &[String], limit: Duration) -> Result<Fields, Stri
             .read_to_string(&mut text)
             .map(|_| text)
     });
-    let status = wait_bounded(&mut child, limit, args)?;
+    let status = wait_bounded(&mut child, limit, &args.join(" "))?;
     let text = reader
         .join()
         .expect("the reader thread does not panic")
@@ -111,30 +113,6 @@ pub(crate) fn first_line(child: &mut Child) -> Result<Fields, String> {
     Ok(Fields::parse(&line))
 }
 
-/// Waits for `child` to exit, killing it if `limit` passes first.
-pub(crate) fn wait_bounded(
-    child: &mut Child,
-    limit: Duration,
-    args: &[String],
-) -> Result<std::process::ExitStatus, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            // Our own child, by its handle: nothing else is touched.
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "child {} did not finish within {limit:?}",
-                args.join(" ")
-            ));
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-}
-
 /// The child side: runs what `args` (after [`CHILD_FLAG`]) asks for and
 /// prints the answer.
 pub(crate) fn child_main(args: &[String]) -> ExitCode {
@@ -152,9 +130,9 @@ pub(crate) fn child_main(args: &[String]) -> ExitCode {
                 ("timeouts-memory", "weft") => timers::timeouts_memory_child::<Weft>(size),
                 ("timeouts-memory", "tokio") => timers::timeouts_memory_child::<Tokio>(size),
                 ("timeouts-memory", "smol") => timers::timeouts_memory_child::<Smol>(size),
-                ("echo-server", "weft") => echo::serve::<echo::WeftServer>(),
-                ("echo-server", "tokio") => echo::serve::<echo::TokioServer>(),
-                ("echo-server", "smol") => echo::serve::<echo::SmolServer>(),
+                ("echo-server", "weft") => Err(serve_child::<WeftServer>()),
+                ("echo-server", "tokio") => Err(serve_child::<TokioServer>()),
+                ("echo-server", "smol") => Err(serve_child::<SmolServer>()),
                 _ => return usage(args),
             }
         }

@@ -27,27 +27,23 @@
 //! machine's load; CPU per request and system calls per request are the
 //! server's own cost and the figures to compare.
 //!
-//! The system-call counts come from a separate, short run under strace
-//! (see `strace.rs`).
+//! The servers are `crate::echo_server`'s; the system-call counts come
+//! from a separate, short run under strace (`crate::strace`).
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use crate::load_client::{bulk, request_response, BulkOutcome, RequestOutcome, Stop};
 use crate::measure::median_f64;
 use crate::report::{figure, ratio, Table};
+use crate::server_child::wait_bounded;
+use crate::strace::Strace;
 
-use super::child::{first_line, spawn_child, wait_bounded, RUNTIMES};
+use super::child::{first_line, spawn_child, RUNTIMES};
 use super::Options;
 
 mod cpu;
-mod server;
-mod strace;
-
-pub(crate) use server::{EchoServer, SmolServer, TokioServer, WeftServer};
-pub(crate) use strace::traced_child;
 
 /// The request (and reply) size of the request/response loads.
 const MESSAGE: usize = 64;
@@ -59,25 +55,6 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// The pause before each measurement, for the server to go idle.
 const SETTLE: Duration = Duration::from_millis(20);
-
-/// Child: binds 127.0.0.1:0, answers `port=N`, then serves with `S` until
-/// its standard input closes.
-pub(crate) fn serve<S: EchoServer>() -> Result<String, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("set_nonblocking: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    println!("port={port}");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    // The parent closes our stdin when it is done (or dies): exit then.
-    std::thread::spawn(|| {
-        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        std::process::exit(0);
-    });
-    S::serve(listener).map_err(|e| format!("echo server: {e}"))?;
-    Err("the echo server stopped".to_owned())
-}
 
 /// A server child and the address it listens on.
 struct ServerChild {
@@ -106,8 +83,8 @@ impl ServerChild {
     /// Closes the server's stdin, which makes it exit, and waits for it.
     fn stop(mut self) -> Result<(), String> {
         drop(self.child.stdin.take());
-        let args = ["echo-server".to_owned(), self.runtime.to_owned()];
-        wait_bounded(&mut self.child, Duration::from_secs(10), &args).map(drop)
+        let what = format!("echo-server {}", self.runtime);
+        wait_bounded(&mut self.child, Duration::from_secs(10), &what).map(drop)
     }
 }
 
@@ -146,7 +123,7 @@ impl Load {
 
     /// Runs a short fixed load under strace: system calls per unit.
     fn syscalls(self, server: &ServerChild, options: &Options) -> Result<Option<f64>, String> {
-        let Some(tracer) = strace::Strace::attach(server.child.id()) else {
+        let Some(tracer) = Strace::attach(server.child.id()) else {
             return Ok(None);
         };
         let units = match self {
