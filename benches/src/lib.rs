@@ -33,6 +33,7 @@
 
 pub mod adapters;
 pub mod compare;
+pub mod cpu;
 pub mod echo_server;
 pub mod floor;
 pub mod load_client;

@@ -1,6 +1,7 @@
 //! Bulk throughput of a stream echo server: weft's streams beside weft's
-//! plain `TcpStream`, tokio and Python's asyncio, in one run: MiB/s, and
-//! the server's system calls per MiB, counted two ways.
+//! plain `TcpStream`, tokio and Python's asyncio, in one run: MiB/s, the
+//! server's CPU time per MiB, and its system calls per MiB, counted two
+//! ways.
 //!
 //! ```text
 //! cargo run --release -p weft-benches --bin stream_bulk                       # 5 runs of 64 MiB
@@ -34,7 +35,10 @@
 //! The client (`weft_benches::load_client::bulk`) is the same for every
 //! server: one thread writes N MiB in 64 KiB writes and shuts its side
 //! down, the other reads the echo back, checks every byte and waits for
-//! the end of the stream. MiB/s is N over that wall time. Each round takes
+//! the end of the stream. MiB/s is N over that wall time; the server's CPU
+//! time over the transfer (user and kernel, from `/proc`,
+//! `weft_benches::cpu`) per MiB is its own cost, which moves far less with
+//! the rest of the machine's load than the wall time does. Each round takes
 //! one timed and one traced transfer from every server in turn; round 0
 //! warms up and is not counted, and the table gives the median and the
 //! range of the counted rounds.
@@ -60,6 +64,7 @@
 
 use std::process::ExitCode;
 
+use weft_benches::cpu::process_cpu;
 use weft_benches::echo_server::{serve_child, TokioServer, WeftServer, WeftStreamsServer};
 use weft_benches::load_client::bulk;
 use weft_benches::measure::median_f64;
@@ -158,6 +163,8 @@ fn serve(name: &str) -> String {
 #[derive(Debug, Default)]
 struct Samples {
     mib_per_second: Vec<f64>,
+    /// Server CPU time in µs per MiB, over the timed transfers.
+    cpu_per_mib: Vec<f64>,
     /// Counted by perf during the timed transfers.
     perf_calls_per_mib: Vec<f64>,
     /// Counted by strace during transfers of their own.
@@ -186,8 +193,10 @@ fn run(options: Options) -> Result<(), String> {
         for (server, samples) in servers.iter().zip(&mut samples) {
             let counter = perf_works.then(|| PerfStat::attach(server.pid())).flatten();
             perf_works = counter.is_some();
+            let cpu_before = server_cpu(server)?;
             let timed =
                 bulk(server.addr(), bytes).map_err(|e| format!("{}: {e}", server.name()))?;
+            let cpu = server_cpu(server)? - cpu_before;
             let perf_calls = counter.and_then(PerfStat::finish);
             let strace_calls = if strace_works {
                 traced_calls(server, bytes)?
@@ -200,6 +209,9 @@ fn run(options: Options) -> Result<(), String> {
                 samples
                     .mib_per_second
                     .push(options.mib as f64 / timed.elapsed.as_secs_f64());
+                samples
+                    .cpu_per_mib
+                    .push(cpu.as_secs_f64() * 1e6 / options.mib as f64);
                 samples.perf_calls_per_mib.extend(perf_calls.map(per_mib));
                 samples
                     .strace_calls_per_mib
@@ -210,6 +222,7 @@ fn run(options: Options) -> Result<(), String> {
     let mut table = Table::new(&[
         "server",
         "MiB/s (higher is better)",
+        "server CPU µs / MiB",
         "system calls / MiB, perf (lower is better)",
         "system calls / MiB, strace",
     ]);
@@ -224,6 +237,7 @@ fn run(options: Options) -> Result<(), String> {
         table.row(vec![
             server.name().to_owned(),
             median_and_range(&samples.mib_per_second),
+            median_and_range(&samples.cpu_per_mib),
             counted(&samples.perf_calls_per_mib, "perf"),
             counted(&samples.strace_calls_per_mib, "strace"),
         ]);
@@ -235,10 +249,11 @@ fn run(options: Options) -> Result<(), String> {
         server.stop()?;
     }
     print!(
-        "## Bulk echo through a stream server: MiB/s and server system calls per MiB\n\n\
+        "## Bulk echo through a stream server: MiB/s, server CPU and system calls per MiB\n\n\
          {}, {}. One connection streaming {} MiB through the echo per transfer; \
          median (min – max) of {} rounds, interleaved across the servers, after one \
-         warm-up. System calls of the server: perf counts them during the timed \
+         warm-up. Server CPU time over the timed transfer. System calls of the \
+         server: perf counts them during the timed \
          transfer (raw_syscalls:sys_enter); strace -c -f during a separate transfer \
          of the same size, slowed by it.\n\n{}",
         machine(),
@@ -248,6 +263,12 @@ fn run(options: Options) -> Result<(), String> {
         table.to_markdown()
     );
     Ok(())
+}
+
+/// The CPU time `server` has used so far.
+fn server_cpu(server: &ServerChild) -> Result<std::time::Duration, String> {
+    process_cpu(server.pid())
+        .map_err(|e| format!("reading the {} server's CPU time: {e}", server.name()))
 }
 
 /// Streams `bytes` through `server` with strace attached to it: the calls

@@ -34,6 +34,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use crate::cpu::process_cpu;
 use crate::load_client::{bulk, request_response, BulkOutcome, RequestOutcome, Stop};
 use crate::measure::median_f64;
 use crate::report::{figure, ratio, Table};
@@ -42,8 +43,6 @@ use crate::strace::Strace;
 
 use super::child::{first_line, spawn_child, RUNTIMES};
 use super::Options;
-
-mod cpu;
 
 /// The request (and reply) size of the request/response loads.
 const MESSAGE: usize = 64;
@@ -76,7 +75,7 @@ impl ServerChild {
     }
 
     fn cpu(&self) -> Result<Duration, String> {
-        cpu::process_cpu(self.child.id())
+        process_cpu(self.child.id())
             .map_err(|e| format!("reading the {} server's CPU time: {e}", self.runtime))
     }
 
