@@ -33,10 +33,15 @@
 
 pub mod adapters;
 pub mod compare;
+pub mod cpu;
+pub mod echo_server;
 pub mod floor;
 pub mod load_client;
 pub mod measure;
 pub mod memory;
+pub mod perf_stat;
 pub mod report;
 pub mod runtimes;
+pub mod server_child;
+pub mod strace;
 pub mod workloads;

@@ -35,13 +35,16 @@
 //! the open-file limit is raised to its hard maximum first; the report
 //! says what it is.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use weft_benches::memory::rss_bytes_of;
 use weft_benches::report::{figure, machine, today, Table};
+use weft_benches::server_child::{
+    announce, exit_when_stdin_closes, Launch, ServerChild, SERVE_FLAG,
+};
 
 /// Connections opened when `--connections` is not given.
 const DEFAULT_CONNECTIONS: usize = 10_000;
@@ -57,10 +60,9 @@ const ACCEPT_LIMIT: Duration = Duration::from_secs(60);
 /// The pause after the last accept, for every handler to reach its read.
 const SETTLE: Duration = Duration::from_millis(500);
 
-/// The asyncio server: prints its port, serves until stdin closes.
-const ASYNCIO_SERVER: &str = r#"
-import asyncio, os, sys, threading
-
+/// The asyncio server's connection handler (`server_child` wraps it in
+/// `asyncio.start_server`).
+const ASYNCIO_HANDLER: &str = r#"
 async def handle(reader, writer):
     while True:
         line = await reader.readline()
@@ -69,18 +71,6 @@ async def handle(reader, writer):
         writer.write(line)
         await writer.drain()
     writer.close()
-
-async def main():
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-    print("port=%d" % server.sockets[0].getsockname()[1], flush=True)
-    await server.serve_forever()
-
-def exit_when_stdin_closes():
-    sys.stdin.read()
-    os._exit(0)
-
-threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
-asyncio.run(main())
 "#;
 
 /// The servers measured, by the name the table prints.
@@ -89,7 +79,7 @@ const SERVERS: [&str; 3] = ["weft streams", "tokio BufReader", "asyncio"];
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.as_slice() {
-        [flag, server] if flag == "--serve" => serve(server),
+        [flag, server] if flag == SERVE_FLAG => serve(server),
         _ => parse_connections(&args).and_then(run),
     };
     match outcome {
@@ -136,7 +126,14 @@ fn run(connections: usize) -> Result<(), String> {
     ]);
     for name in SERVERS {
         eprintln!("idle_conns: {name}, {connections} connections ...");
-        let Some(mut server) = ServerChild::start(name)? else {
+        let launch = if name == "asyncio" {
+            Launch::Asyncio {
+                handler: ASYNCIO_HANDLER,
+            }
+        } else {
+            Launch::ThisBinary
+        };
+        let Some(server) = ServerChild::start(name, launch)? else {
             table.row(vec![name.to_owned(), "n/a (no python3)".to_owned()]);
             continue;
         };
@@ -167,21 +164,21 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// resident set before and with them, in bytes.
 fn measure(server: &ServerChild, connections: usize) -> Result<(u64, u64), String> {
     std::thread::sleep(SETTLE);
-    let base_fds = server.open_fds()?;
-    let before = server.rss()?;
+    let base_fds = open_fds(server)?;
+    let before = rss(server)?;
     let mut clients = Vec::with_capacity(connections);
     for opened in 0..connections {
         if opened % AHEAD == 0 {
-            server.wait_for_fds(base_fds + opened.saturating_sub(AHEAD))?;
+            wait_for_fds(server, base_fds + opened.saturating_sub(AHEAD))?;
         }
-        let client = TcpStream::connect(server.addr)
-            .map_err(|e| format!("connection {opened} to {}: {e}", server.name))?;
+        let client = TcpStream::connect(server.addr())
+            .map_err(|e| format!("connection {opened} to {}: {e}", server.name()))?;
         clients.push(client);
     }
-    server.wait_for_fds(base_fds + connections)?;
+    wait_for_fds(server, base_fds + connections)?;
     std::thread::sleep(SETTLE);
-    let after = server.rss()?;
-    check_echo(&mut clients[0]).map_err(|e| format!("{}: {e}", server.name))?;
+    let after = rss(server)?;
+    check_echo(&mut clients[0]).map_err(|e| format!("{}: {e}", server.name()))?;
     Ok((before, after))
 }
 
@@ -204,92 +201,32 @@ fn check_echo(client: &mut TcpStream) -> Result<(), String> {
     Ok(())
 }
 
-/// A server in a child process and the address it listens on.
-struct ServerChild {
-    name: &'static str,
-    child: Child,
-    addr: SocketAddr,
+fn rss(server: &ServerChild) -> Result<u64, String> {
+    rss_bytes_of(server.pid())
+        .ok_or_else(|| format!("no VmRSS in /proc for the {} server", server.name()))
 }
 
-impl ServerChild {
-    /// Starts the server called `name`; `None` if it needs a program this
-    /// machine lacks (python3).
-    fn start(name: &'static str) -> Result<Option<Self>, String> {
-        let mut command = if name == "asyncio" {
-            let mut command = Command::new("python3");
-            command.args(["-c", ASYNCIO_SERVER]);
-            command
-        } else {
-            let exe = std::env::current_exe().map_err(|e| format!("finding this binary: {e}"))?;
-            let mut command = Command::new(exe);
-            command.args(["--serve", name]);
-            command
-        };
-        let spawned = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) if name == "asyncio" && e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(None)
-            }
-            Err(e) => return Err(format!("starting the {name} server: {e}")),
-        };
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the {name} server's port: {e}"))?;
-        let port = line
-            .trim()
-            .strip_prefix("port=")
-            .and_then(|port| port.parse::<u16>().ok())
-            .ok_or_else(|| format!("the {name} server said {line:?}, not port=N"))?;
-        Ok(Some(Self {
-            name,
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        }))
-    }
+/// File descriptors the server has open: its listener, its runtime's, and
+/// one per accepted connection.
+fn open_fds(server: &ServerChild) -> Result<usize, String> {
+    std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+        .map(Iterator::count)
+        .map_err(|e| format!("counting the {} server's open files: {e}", server.name()))
+}
 
-    fn rss(&self) -> Result<u64, String> {
-        rss_bytes_of(self.child.id())
-            .ok_or_else(|| format!("no VmRSS in /proc for the {} server", self.name))
-    }
-
-    /// File descriptors the server has open: its listener, its runtime's,
-    /// and one per accepted connection.
-    fn open_fds(&self) -> Result<usize, String> {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
-            .map(Iterator::count)
-            .map_err(|e| format!("counting the {} server's open files: {e}", self.name))
-    }
-
-    /// Waits until the server has at least `fds` files open.
-    fn wait_for_fds(&self, fds: usize) -> Result<(), String> {
-        let deadline = Instant::now() + ACCEPT_LIMIT;
-        while self.open_fds()? < fds {
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "the {} server did not accept its connections within {ACCEPT_LIMIT:?}",
-                    self.name
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(1));
+/// Waits until the server has at least `fds` files open.
+fn wait_for_fds(server: &ServerChild, fds: usize) -> Result<(), String> {
+    let deadline = Instant::now() + ACCEPT_LIMIT;
+    while open_fds(server)? < fds {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "the {} server did not accept its connections within {ACCEPT_LIMIT:?}",
+                server.name()
+            ));
         }
-        Ok(())
+        std::thread::sleep(Duration::from_millis(1));
     }
-
-    /// Closes the server's stdin, which makes it exit, and waits for it.
-    fn stop(&mut self) -> Result<(), String> {
-        drop(self.child.stdin.take());
-        self.child
-            .wait()
-            .map(drop)
-            .map_err(|e| format!("waiting for the {} server: {e}", self.name))
-    }
+    Ok(())
 }
 
 /// Raises this process's soft limit on open files to the hard limit (the
@@ -321,21 +258,13 @@ fn raise_open_file_limit() -> Result<u64, String> {
 /// The child side: serves line echo with the server called `name`, prints
 /// `port=N`, and exits when its stdin closes.
 fn serve(name: &str) -> Result<(), String> {
-    std::thread::spawn(|| {
-        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        std::process::exit(0);
-    });
+    exit_when_stdin_closes();
     let served = match name {
         "weft streams" => serve_weft(),
         "tokio BufReader" => serve_tokio(),
         _ => return Err(format!("no server called {name:?}")),
     };
     served.map_err(|e| format!("{name} server: {e}"))
-}
-
-fn announce(addr: SocketAddr) -> std::io::Result<()> {
-    println!("port={}", addr.port());
-    std::io::stdout().flush()
 }
 
 fn serve_weft() -> std::io::Result<()> {

@@ -5,14 +5,15 @@
 //! high-water mark; a server's CPU time and system calls are only its own
 //! if nothing else runs in its process. The compare binary therefore runs
 //! itself again with [`CHILD_FLAG`], a child kind, a runtime name and a
-//! size:
+//! size, or, for a tcp_echo server, with `--serve` and the runtime's name
+//! (a server child of `crate::server_child`):
 //!
 //! ```text
 //!   compare                                       (parent: drives, reports)
 //!     ├─ compare --child timers weft 100000        → "elapsed_ns=… peak_rss=…"
 //!     ├─ compare --child timeouts-memory tokio 1000000
-//!     ├─ compare --child echo-server smol 0        → "port=…", then serves
-//!     └─ compare --child row full 10 weft semaphore → "elapsed_ns=…" (--fresh)
+//!     ├─ compare --child row full 10 weft semaphore → "elapsed_ns=…" (--fresh)
+//!     └─ compare --serve smol                      → "port=…", then serves until stdin closes
 //! ```
 //!
 //! A child answers with one line of `key=value` fields on stdout; a
@@ -20,15 +21,17 @@
 //! The parent bounds every child in time and kills one that overstays.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::echo_server::{serve_child, SmolServer, TokioServer, WeftServer};
 use crate::runtimes::{BenchRuntime, Smol, Tokio, Weft};
+use crate::server_child::{wait_bounded, SERVE_FLAG};
 
 use super::matrix::{row_child, ROW_CHILD};
-use super::{echo, timers};
+use super::timers;
 
 /// The first argument that makes the compare binary a child.
 pub const CHILD_FLAG: &str = "--child";
@@ -74,7 +77,7 @@ pub(crate) fn run_child(args: &[String], limit: Duration) -> Result<Fields, Stri
             .read_to_string(&mut text)
             .map(|_| text)
     });
-    let status = wait_bounded(&mut child, limit, args)?;
+    let status = wait_bounded(&mut child, limit, &args.join(" "))?;
     let text = reader
         .join()
         .expect("the reader thread does not panic")
@@ -88,7 +91,7 @@ pub(crate) fn run_child(args: &[String], limit: Duration) -> Result<Fields, Stri
 
 /// Starts `compare --child <args>` with piped stdout and `stdin` as its
 /// standard input.
-pub(crate) fn spawn_child(args: &[String], stdin: Stdio) -> Result<Child, String> {
+fn spawn_child(args: &[String], stdin: Stdio) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| format!("finding the compare binary: {e}"))?;
     Command::new(exe)
         .arg(CHILD_FLAG)
@@ -100,39 +103,17 @@ pub(crate) fn spawn_child(args: &[String], stdin: Stdio) -> Result<Child, String
         .map_err(|e| format!("starting child {}: {e}", args.join(" ")))
 }
 
-/// Reads the first stdout line of a running child as fields, without
-/// waiting for it to exit.
-pub(crate) fn first_line(child: &mut Child) -> Result<Fields, String> {
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| format!("reading the child's first line: {e}"))?;
-    Ok(Fields::parse(&line))
-}
-
-/// Waits for `child` to exit, killing it if `limit` passes first.
-pub(crate) fn wait_bounded(
-    child: &mut Child,
-    limit: Duration,
-    args: &[String],
-) -> Result<std::process::ExitStatus, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            // Our own child, by its handle: nothing else is touched.
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "child {} did not finish within {limit:?}",
-                args.join(" ")
-            ));
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
+/// A tcp_echo server child (`compare --serve <runtime>`): serves echo on
+/// that runtime until its stdin closes.
+pub(crate) fn serve_main(args: &[String]) -> ExitCode {
+    let reason = match args {
+        [runtime] if runtime == Weft::NAME => serve_child::<WeftServer>(),
+        [runtime] if runtime == Tokio::NAME => serve_child::<TokioServer>(),
+        [runtime] if runtime == Smol::NAME => serve_child::<SmolServer>(),
+        _ => format!("unknown server {args:?}; expected {SERVE_FLAG} weft|tokio|smol"),
+    };
+    eprintln!("error: {reason}");
+    ExitCode::FAILURE
 }
 
 /// The child side: runs what `args` (after [`CHILD_FLAG`]) asks for and
@@ -152,9 +133,6 @@ pub(crate) fn child_main(args: &[String]) -> ExitCode {
                 ("timeouts-memory", "weft") => timers::timeouts_memory_child::<Weft>(size),
                 ("timeouts-memory", "tokio") => timers::timeouts_memory_child::<Tokio>(size),
                 ("timeouts-memory", "smol") => timers::timeouts_memory_child::<Smol>(size),
-                ("echo-server", "weft") => echo::serve::<echo::WeftServer>(),
-                ("echo-server", "tokio") => echo::serve::<echo::TokioServer>(),
-                ("echo-server", "smol") => echo::serve::<echo::SmolServer>(),
                 _ => return usage(args),
             }
         }
@@ -175,7 +153,7 @@ pub(crate) fn child_main(args: &[String]) -> ExitCode {
 fn usage(args: &[String]) -> ExitCode {
     eprintln!(
         "error: unknown child request {:?}; expected: {CHILD_FLAG} \
-         timers|timeouts-memory|echo-server weft|tokio|smol <size>, or \
+         timers|timeouts-memory weft|tokio|smol <size>, or \
          {CHILD_FLAG} {ROW_CHILD} quick|full <scale> <column> <row name>",
         args
     );

@@ -33,6 +33,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::report::{machine, today};
+use crate::server_child::SERVE_FLAG;
 use crate::workloads::Sizes;
 
 #[macro_use]
@@ -189,8 +190,10 @@ fn help() -> String {
 /// Runs the compare binary with the command-line arguments `args` (without
 /// the program name): either a child request or the whole report.
 pub fn main(args: Vec<String>) -> ExitCode {
-    if args.first().map(String::as_str) == Some(CHILD_FLAG) {
-        return child::child_main(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some(CHILD_FLAG) => return child::child_main(&args[1..]),
+        Some(SERVE_FLAG) => return child::serve_main(&args[1..]),
+        _ => {}
     }
     let options = match Options::parse(args) {
         Ok(options) => options,

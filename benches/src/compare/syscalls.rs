@@ -18,9 +18,10 @@
 //! Without strace the table says "n/a (no strace)".
 
 use crate::report::{figure, ratio, Table};
+use crate::strace::traced_run;
 
 use super::cells::Column;
-use super::echo::traced_child;
+use super::child::CHILD_FLAG;
 use super::matrix::ROW_CHILD;
 use super::rows::rows;
 use super::{base_sizes, Options};
@@ -57,9 +58,16 @@ pub(crate) fn syscall_table(options: &Options) -> Result<Table, String> {
         let (large, _) = operations(2)?;
         let per_operation = COLUMNS.map(|column| {
             let calls = |scale: u64| {
-                let args = [ROW_CHILD, "quick", &scale.to_string(), column.name(), name]
-                    .map(str::to_owned);
-                traced_child(&args, options.run_limit)
+                let args = [
+                    CHILD_FLAG,
+                    ROW_CHILD,
+                    "quick",
+                    &scale.to_string(),
+                    column.name(),
+                    name,
+                ]
+                .map(str::to_owned);
+                traced_run(&args, options.run_limit)
             };
             let (few, many) = (calls(1)?, calls(2)?);
             Some(many.saturating_sub(few) as f64 / (large - small) as f64)

@@ -79,7 +79,8 @@ impl<S: ByteStream> OwnedReadHalf<S> {
 #[derive(Debug)]
 pub struct OwnedWriteHalf<S: ByteStream> {
     pub(super) io: Rc<IoSource<S>>,
-    /// Cleared by `abort`: a reset connection must not send FIN first.
+    /// Cleared by `abort` (a reset connection must not send FIN first) and
+    /// by a successful `shutdown` (a second one would be a wasted call).
     shutdown_on_drop: Cell<bool>,
 }
 
@@ -112,9 +113,12 @@ impl<S: ByteStream> OwnedWriteHalf<S> {
     ops::addr_methods!(S::Addr);
 
     /// Shuts down the writing side now: the peer reads end of stream after
-    /// the bytes already sent. The read half is unaffected.
+    /// the bytes already sent. The read half is unaffected, and dropping
+    /// this half afterwards makes no second `shutdown(2)`.
     pub fn shutdown(&self) -> io::Result<()> {
-        self.io.get_ref().shutdown(Shutdown::Write)
+        self.io.get_ref().shutdown(Shutdown::Write)?;
+        self.shutdown_on_drop.set(false);
+        Ok(())
     }
 }
 

@@ -27,27 +27,20 @@
 //! machine's load; CPU per request and system calls per request are the
 //! server's own cost and the figures to compare.
 //!
-//! The system-call counts come from a separate, short run under strace
-//! (see `strace.rs`).
+//! The servers are `crate::echo_server`'s; the system-call counts come
+//! from a separate, short run under strace (`crate::strace`).
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use crate::cpu::process_cpu;
 use crate::load_client::{bulk, request_response, BulkOutcome, RequestOutcome, Stop};
 use crate::measure::median_f64;
 use crate::report::{figure, ratio, Table};
+use crate::server_child::{Launch, ServerChild};
+use crate::strace::Strace;
 
-use super::child::{first_line, spawn_child, wait_bounded, RUNTIMES};
+use super::child::RUNTIMES;
 use super::Options;
-
-mod cpu;
-mod server;
-mod strace;
-
-pub(crate) use server::{EchoServer, SmolServer, TokioServer, WeftServer};
-pub(crate) use strace::traced_child;
 
 /// The request (and reply) size of the request/response loads.
 const MESSAGE: usize = 64;
@@ -60,55 +53,10 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// The pause before each measurement, for the server to go idle.
 const SETTLE: Duration = Duration::from_millis(20);
 
-/// Child: binds 127.0.0.1:0, answers `port=N`, then serves with `S` until
-/// its standard input closes.
-pub(crate) fn serve<S: EchoServer>() -> Result<String, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| format!("set_nonblocking: {e}"))?;
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    println!("port={port}");
-    std::io::stdout().flush().map_err(|e| e.to_string())?;
-    // The parent closes our stdin when it is done (or dies): exit then.
-    std::thread::spawn(|| {
-        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
-        std::process::exit(0);
-    });
-    S::serve(listener).map_err(|e| format!("echo server: {e}"))?;
-    Err("the echo server stopped".to_owned())
-}
-
-/// A server child and the address it listens on.
-struct ServerChild {
-    runtime: &'static str,
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ServerChild {
-    fn start(runtime: &'static str) -> Result<Self, String> {
-        let args = ["echo-server".to_owned(), runtime.to_owned(), "0".to_owned()];
-        let mut child = spawn_child(&args, Stdio::piped())?;
-        let port = first_line(&mut child)?.number("port")? as u16;
-        Ok(Self {
-            runtime,
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        })
-    }
-
-    fn cpu(&self) -> Result<Duration, String> {
-        cpu::process_cpu(self.child.id())
-            .map_err(|e| format!("reading the {} server's CPU time: {e}", self.runtime))
-    }
-
-    /// Closes the server's stdin, which makes it exit, and waits for it.
-    fn stop(mut self) -> Result<(), String> {
-        drop(self.child.stdin.take());
-        let args = ["echo-server".to_owned(), self.runtime.to_owned()];
-        wait_bounded(&mut self.child, Duration::from_secs(10), &args).map(drop)
-    }
+/// The CPU time `server` has used so far.
+fn server_cpu(server: &ServerChild) -> Result<Duration, String> {
+    process_cpu(server.pid())
+        .map_err(|e| format!("reading the {} server's CPU time: {e}", server.name()))
 }
 
 /// One load the table reports.
@@ -127,39 +75,39 @@ impl Load {
         // Let the server finish with the previous load's connections (the
         // client closed them) before its CPU time is read.
         std::thread::sleep(SETTLE);
-        let cpu_before = server.cpu()?;
+        let cpu_before = server_cpu(server)?;
         let (units, seconds) = match self {
             Load::Requests { connections } => {
                 let stop = Stop::After(Duration::from_millis(options.sizes.echo_millis));
                 let RequestOutcome { requests, elapsed } =
-                    request_response(server.addr, connections, MESSAGE, stop)?;
+                    request_response(server.addr(), connections, MESSAGE, stop)?;
                 (requests as f64, elapsed.as_secs_f64())
             }
             Load::Bulk { bytes } => {
-                let BulkOutcome { elapsed } = bulk(server.addr, bytes)?;
+                let BulkOutcome { elapsed } = bulk(server.addr(), bytes)?;
                 (bytes as f64 / MIB, elapsed.as_secs_f64())
             }
         };
-        let cpu = (server.cpu()? - cpu_before).as_secs_f64();
+        let cpu = (server_cpu(server)? - cpu_before).as_secs_f64();
         Ok((units / seconds, cpu * 1e6 / units))
     }
 
     /// Runs a short fixed load under strace: system calls per unit.
     fn syscalls(self, server: &ServerChild, options: &Options) -> Result<Option<f64>, String> {
-        let Some(tracer) = strace::Strace::attach(server.child.id()) else {
+        let Some(tracer) = Strace::attach(server.pid()) else {
             return Ok(None);
         };
         let units = match self {
             Load::Requests { connections } => {
                 let per_connection = options.sizes.traced_requests;
                 let stop = Stop::Requests(per_connection);
-                request_response(server.addr, connections, MESSAGE, stop)?;
+                request_response(server.addr(), connections, MESSAGE, stop)?;
                 (per_connection * connections as u64) as f64
             }
             Load::Bulk { bytes } => {
                 // A sixteenth of the timed size: strace slows every call.
                 let bytes = (bytes / 16).max(1 << 20);
-                bulk(server.addr, bytes)?;
+                bulk(server.addr(), bytes)?;
                 bytes as f64 / MIB
             }
         };
@@ -197,7 +145,10 @@ pub(crate) fn echo_table(options: &Options) -> Result<Table, String> {
     ];
     let servers = RUNTIMES
         .iter()
-        .map(|runtime| ServerChild::start(runtime))
+        .map(|runtime| {
+            ServerChild::start(runtime, Launch::ThisBinary)?
+                .ok_or_else(|| format!("no {runtime} server"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut table = Table::new(&["tcp_echo", "weft", "tokio", "weft / tokio", "smol"]);
     for load in loads {

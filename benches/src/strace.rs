@@ -1,28 +1,41 @@
-//! System calls per request, counted by `strace -c -f` attached to the
-//! server child for a short run.
+//! System calls of another process, counted by `strace -c -f`.
 //!
-//! strace slows the traced process a great deal, so the count comes from
-//! a separate, short run with a fixed number of requests, never from the
-//! timed runs. The server is already listening with its connections not
-//! yet made when strace attaches (`-p` takes every thread of the process),
-//! and strace is stopped with SIGINT after the load, at which point it
-//! detaches and writes its summary. The summary's `total` line holds the
-//! number of calls.
+//! strace slows the traced process a great deal, so counts come from
+//! separate runs, never from timed ones. Two ways to take one:
 //!
-//! If strace is not installed, or the kernel refuses to let it attach, the
-//! figure is reported as unavailable instead of failing the report.
+//! * [`Strace::attach`] to a running server child for the length of a
+//!   fixed load: the server is already listening, with the load's
+//!   connections not yet made, when strace attaches (`-p` takes every
+//!   thread of the process); strace is stopped with SIGINT after the load,
+//!   at which point it detaches and writes its summary;
+//! * [`traced_run`]: a whole run of this binary under strace, which starts
+//!   it (for the I/O rows of the compare binary's time table).
 //!
-//! [`traced_child`] counts the calls of a whole child run instead (strace
-//! starts it), for the I/O rows of the time table.
+//! The summary's `total` line holds the number of calls. If strace is not
+//! installed, or the kernel refuses to let it attach, the count is `None`
+//! and the report says it is unavailable instead of failing.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::super::child::{wait_bounded, CHILD_FLAG};
+use crate::server_child::wait_bounded;
 
 /// A running `strace -c -f -p <pid>`.
-pub(crate) struct Strace {
+///
+/// ```
+/// use weft_benches::strace::Strace;
+///
+/// // Count the calls of a short-lived child of our own.
+/// let mut child = std::process::Command::new("sleep").arg("1").spawn().unwrap();
+/// if let Some(tracer) = Strace::attach(child.id()) {
+///     let calls = tracer.finish();
+///     assert!(calls.is_none_or(|calls| calls < 1_000));
+/// }
+/// child.wait().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct Strace {
     child: Child,
     summary: std::path::PathBuf,
 }
@@ -30,7 +43,7 @@ pub(crate) struct Strace {
 impl Strace {
     /// Attaches strace to `pid`; `None` if strace is missing or cannot
     /// attach.
-    pub(crate) fn attach(pid: u32) -> Option<Self> {
+    pub fn attach(pid: u32) -> Option<Self> {
         let summary = std::env::temp_dir().join(format!("weft-benches-strace-{pid}.txt"));
         let mut child = Command::new("strace")
             .args(["-c", "-f", "-o"])
@@ -59,23 +72,28 @@ impl Strace {
     }
 
     /// Detaches and returns the total number of system calls seen.
-    pub(crate) fn finish(mut self) -> Option<u64> {
+    pub fn finish(mut self) -> Option<u64> {
         // SIGINT makes strace detach and print its summary; `kill` sends it
         // to our own child by its id.
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-INT", &pid]).status().ok()?;
-        let args = ["strace".to_owned()];
-        wait_bounded(&mut self.child, Duration::from_secs(30), &args).ok()?;
+        wait_bounded(&mut self.child, Duration::from_secs(30), "strace").ok()?;
         let summary = std::fs::read_to_string(&self.summary).ok()?;
         let _ = std::fs::remove_file(&self.summary);
         total_calls(&summary)
     }
 }
 
-/// Runs `compare --child <args>` under `strace -c -f` within `limit` and
+/// Runs this binary with `args` under `strace -c -f` within `limit` and
 /// returns its total number of system calls; `None` if strace is missing
 /// or the run fails.
-pub(crate) fn traced_child(args: &[String], limit: Duration) -> Option<u64> {
+///
+/// ```no_run
+/// // The compare binary counts one cell of its time table this way.
+/// let args = ["--child", "row", "quick", "1", "weft", "udp_echo"].map(String::from);
+/// let calls = weft_benches::strace::traced_run(&args, std::time::Duration::from_secs(60));
+/// ```
+pub fn traced_run(args: &[String], limit: Duration) -> Option<u64> {
     let exe = std::env::current_exe().ok()?;
     let summary = std::env::temp_dir().join(format!(
         "weft-benches-strace-child-{}.txt",
@@ -85,14 +103,13 @@ pub(crate) fn traced_child(args: &[String], limit: Duration) -> Option<u64> {
         .args(["-c", "-f", "-o"])
         .arg(&summary)
         .arg(exe)
-        .arg(CHILD_FLAG)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let status = wait_bounded(&mut child, limit, args).ok()?;
+    let status = wait_bounded(&mut child, limit, &args.join(" ")).ok()?;
     let text = std::fs::read_to_string(&summary).ok();
     let _ = std::fs::remove_file(&summary);
     if !status.success() {

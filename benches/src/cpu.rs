@@ -1,4 +1,4 @@
-//! CPU time of another process, from `/proc`.
+//! CPU time of another process (a server child), from `/proc`.
 //!
 //! `/proc/<pid>/task/<tid>/schedstat` starts with the nanoseconds the
 //! thread has run on a CPU, user and kernel time together. Summed over the
@@ -13,7 +13,12 @@ use std::io;
 use std::time::Duration;
 
 /// CPU time used so far by every live thread of process `pid`.
-pub(crate) fn process_cpu(pid: u32) -> io::Result<Duration> {
+///
+/// ```
+/// let used = weft_benches::cpu::process_cpu(std::process::id()).unwrap();
+/// assert!(used > std::time::Duration::ZERO);
+/// ```
+pub fn process_cpu(pid: u32) -> io::Result<Duration> {
     let mut total = 0u64;
     for task in fs::read_dir(format!("/proc/{pid}/task"))? {
         let schedstat = fs::read_to_string(task?.path().join("schedstat"))?;
