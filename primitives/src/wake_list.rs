@@ -165,4 +165,96 @@ mod tests {
         list.wake_all();
         assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
     }
+
+    /// A waker that panics when woken.
+    struct PanicWaker;
+
+    impl Wake for PanicWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("wake failed");
+        }
+    }
+
+    /// Fills the inline slots with wakers of `inline` and, last, one that
+    /// panics, then spills `spilled` wakers of `spill`. The panicking waker
+    /// is the last inline one so that a panic leaves no inline waker unread
+    /// (and leaked).
+    fn list_with_a_panicking_last_inline_waker(
+        inline: &Arc<Log>,
+        spill: &Arc<Log>,
+        spilled: usize,
+    ) -> WakeList {
+        let mut list = WakeList::new();
+        for id in 0..INLINE_WAKERS - 1 {
+            list.push(id_waker(id, inline));
+        }
+        list.push(Waker::from(Arc::new(PanicWaker)));
+        for id in 0..spilled {
+            list.push(id_waker(id, spill));
+        }
+        list
+    }
+
+    /// Wakes `list`, whose last inline waker panics, and catches the panic.
+    fn wake_all_panicking(list: &mut WakeList) {
+        let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.wake_all()));
+        assert!(woke.is_err(), "the last inline waker panics");
+    }
+
+    #[test]
+    fn dropping_an_unwoken_list_drops_its_wakers_without_waking_them() {
+        for count in [1, INLINE_WAKERS + 2] {
+            let log = Arc::new(Log::default());
+            let mut list = WakeList::new();
+            for id in 0..count {
+                list.push(id_waker(id, &log));
+            }
+            assert_eq!(Arc::strong_count(&log), 1 + count);
+            drop(list);
+            assert_eq!(Arc::strong_count(&log), 1, "{count} wakers were dropped");
+            assert!(log.0.lock().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn after_a_panicking_wake_the_spilled_wakers_are_still_dropped() {
+        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
+        let mut list = list_with_a_panicking_last_inline_waker(&inline, &spill, 2);
+        wake_all_panicking(&mut list);
+        assert_eq!(Arc::strong_count(&inline), 1, "the inline wakers were read");
+        assert_eq!(
+            Arc::strong_count(&spill),
+            3,
+            "the spilled wakers are unread"
+        );
+        drop(list);
+        assert_eq!(Arc::strong_count(&spill), 1);
+        assert!(spill.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn after_a_panicking_wake_a_second_wake_all_wakes_the_spilled_wakers() {
+        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
+        let mut list = list_with_a_panicking_last_inline_waker(&inline, &spill, 2);
+        wake_all_panicking(&mut list);
+        list.wake_all();
+        assert_eq!(*spill.0.lock().unwrap(), [0, 1]);
+        // The inline wakers woke once, before the panic, and not again.
+        let woken_inline: Vec<_> = (0..INLINE_WAKERS - 1).collect();
+        assert_eq!(*inline.0.lock().unwrap(), woken_inline);
+    }
+
+    #[test]
+    fn debug_counts_inline_and_spilled_wakers() {
+        let log = Arc::new(Log::default());
+        let mut list = WakeList::new();
+        assert_eq!(format!("{list:?}"), "WakeList { wakers: 0 }");
+        for id in 0..INLINE_WAKERS + 2 {
+            list.push(id_waker(id, &log));
+        }
+        assert_eq!(
+            format!("{list:?}"),
+            format!("WakeList {{ wakers: {} }}", INLINE_WAKERS + 2)
+        );
+    }
 }
