@@ -19,7 +19,11 @@ fn indices_follow_arrival_order_of_the_parties_still_waiting() {
     drop(gone);
     assert!(Pin::new(&mut second).poll(&mut cx).is_pending());
     assert_eq!(barrier.n_waiting(), 2);
-    let leader = futures::executor::block_on(barrier.wait()).unwrap();
+    // Polled, not blocked on: a barrier that failed to fill fails the test
+    // instead of hanging it.
+    let Poll::Ready(Ok(leader)) = poll(&mut barrier.wait()) else {
+        panic!("the third arrival fills the barrier");
+    };
     assert_eq!((leader.index(), leader.is_leader()), (2, true));
     let first = Pin::new(&mut first).poll(&mut cx);
     let second = Pin::new(&mut second).poll(&mut cx);
