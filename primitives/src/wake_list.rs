@@ -175,30 +175,24 @@ mod tests {
         }
     }
 
-    /// Fills the inline slots with wakers of `inline` and, last, one that
-    /// panics, then spills `spilled` wakers of `spill`. The panicking waker
-    /// is the last inline one so that a panic leaves no inline waker unread
-    /// (and leaked).
-    fn list_with_a_panicking_last_inline_waker(
-        inline: &Arc<Log>,
-        spill: &Arc<Log>,
-        spilled: usize,
-    ) -> WakeList {
+    /// A list that spilled two wakers (logging to the second log) and whose
+    /// last inline waker panicked during `wake_all`; the inline wakers
+    /// before it log to the first log. The panicking waker is the last
+    /// inline one so that the panic leaves no inline waker unread (and
+    /// leaked).
+    fn list_after_a_panicking_wake() -> (Arc<Log>, Arc<Log>, WakeList) {
+        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
         let mut list = WakeList::new();
         for id in 0..INLINE_WAKERS - 1 {
-            list.push(id_waker(id, inline));
+            list.push(id_waker(id, &inline));
         }
         list.push(Waker::from(Arc::new(PanicWaker)));
-        for id in 0..spilled {
-            list.push(id_waker(id, spill));
+        for id in 0..2 {
+            list.push(id_waker(id, &spill));
         }
-        list
-    }
-
-    /// Wakes `list`, whose last inline waker panics, and catches the panic.
-    fn wake_all_panicking(list: &mut WakeList) {
         let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.wake_all()));
         assert!(woke.is_err(), "the last inline waker panics");
+        (inline, spill, list)
     }
 
     #[test]
@@ -218,9 +212,7 @@ mod tests {
 
     #[test]
     fn after_a_panicking_wake_the_spilled_wakers_are_still_dropped() {
-        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
-        let mut list = list_with_a_panicking_last_inline_waker(&inline, &spill, 2);
-        wake_all_panicking(&mut list);
+        let (inline, spill, list) = list_after_a_panicking_wake();
         assert_eq!(Arc::strong_count(&inline), 1, "the inline wakers were read");
         assert_eq!(
             Arc::strong_count(&spill),
@@ -234,9 +226,7 @@ mod tests {
 
     #[test]
     fn after_a_panicking_wake_a_second_wake_all_wakes_the_spilled_wakers() {
-        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
-        let mut list = list_with_a_panicking_last_inline_waker(&inline, &spill, 2);
-        wake_all_panicking(&mut list);
+        let (inline, spill, mut list) = list_after_a_panicking_wake();
         list.wake_all();
         assert_eq!(*spill.0.lock().unwrap(), [0, 1]);
         // The inline wakers woke once, before the panic, and not again.

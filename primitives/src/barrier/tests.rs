@@ -50,6 +50,15 @@ fn passed(index: usize, leader: bool) -> Poll<Result<BarrierWaitResult, BrokenBa
 const BROKEN: Poll<Result<BarrierWaitResult, BrokenBarrierError>> =
     Poll::Ready(Err(BrokenBarrierError));
 
+/// Two parties waiting in `barrier`'s filling cycle, in arrival order.
+fn two_waiting(barrier: &Barrier) -> [BarrierWait<'_>; 2] {
+    [(); 2].map(|()| {
+        let mut wait = barrier.wait();
+        assert!(poll(&mut wait).is_pending());
+        wait
+    })
+}
+
 #[test]
 fn parties_and_broken_report_the_barrier_state() {
     let barrier = Barrier::new(3);
@@ -65,9 +74,7 @@ fn parties_and_broken_report_the_barrier_state() {
 #[test]
 fn abort_fails_the_waiting_parties() {
     let barrier = Barrier::new(3);
-    let (mut first, mut second) = (barrier.wait(), barrier.wait());
-    assert!(poll(&mut first).is_pending());
-    assert!(poll(&mut second).is_pending());
+    let [mut first, mut second] = two_waiting(&barrier);
     barrier.abort();
     assert_eq!((poll(&mut first), poll(&mut second)), (BROKEN, BROKEN));
 }
@@ -95,9 +102,7 @@ fn reset_with_nobody_waiting_leaves_the_barrier_filling() {
 #[test]
 fn reset_fails_the_filling_cycle_and_holds_arrivals_until_it_has_left() {
     let barrier = Barrier::new(3);
-    let (mut first, mut second) = (barrier.wait(), barrier.wait());
-    assert!(poll(&mut first).is_pending());
-    assert!(poll(&mut second).is_pending());
+    let [mut first, mut second] = two_waiting(&barrier);
     barrier.reset();
     assert!(!barrier.broken());
 
@@ -144,9 +149,7 @@ fn the_last_released_party_to_resume_lets_the_next_cycle_in() {
 fn abort_while_draining_fails_the_unresumed_parties_and_the_blocked_tasks() {
     // CPython's test_abort_barrier_when_tasks_half_draining_half_blocking.
     let barrier = Barrier::new(3);
-    let (mut first, mut second) = (barrier.wait(), barrier.wait());
-    assert!(poll(&mut first).is_pending());
-    assert!(poll(&mut second).is_pending());
+    let [mut first, mut second] = two_waiting(&barrier);
     assert_eq!(poll(&mut barrier.wait()), passed(2, true));
     assert_eq!(poll(&mut first), passed(0, false));
 
