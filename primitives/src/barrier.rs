@@ -504,41 +504,4 @@ impl fmt::Debug for BarrierWait<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use futures::task::noop_waker;
-
-    #[test]
-    fn indices_follow_arrival_order_of_the_parties_still_waiting() {
-        let barrier = Barrier::new(3);
-        let waker = noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        let mut first = barrier.wait();
-        let mut gone = barrier.wait();
-        let mut second = barrier.wait();
-        assert!(Pin::new(&mut first).poll(&mut cx).is_pending());
-        assert!(Pin::new(&mut gone).poll(&mut cx).is_pending());
-        // One of the two leaves: it neither counts nor keeps an index.
-        drop(gone);
-        assert!(Pin::new(&mut second).poll(&mut cx).is_pending());
-        assert_eq!(barrier.n_waiting(), 2);
-        let leader = futures::executor::block_on(barrier.wait()).unwrap();
-        assert_eq!((leader.index(), leader.is_leader()), (2, true));
-        let first = Pin::new(&mut first).poll(&mut cx);
-        let second = Pin::new(&mut second).poll(&mut cx);
-        assert_eq!(
-            (first, second),
-            (
-                Poll::Ready(Ok(BarrierWaitResult {
-                    index: 0,
-                    leader: false
-                })),
-                Poll::Ready(Ok(BarrierWaitResult {
-                    index: 1,
-                    leader: false
-                }))
-            )
-        );
-        assert_eq!(barrier.n_waiting(), 0);
-    }
-}
+mod tests;

@@ -250,4 +250,21 @@ mod tests {
         semaphore.release(1).unwrap();
         assert_eq!(semaphore.available_permits(), 1);
     }
+
+    #[test]
+    fn bound_locked_and_close_report_the_inner_semaphore() {
+        let semaphore = BoundedSemaphore::new(3);
+        assert_eq!(semaphore.bound(), 3);
+        assert!(!semaphore.locked());
+        assert!(!semaphore.is_closed());
+        let error = semaphore.release(2).unwrap_err();
+        assert_eq!(error.permits(), 2);
+        semaphore.close();
+        assert!(semaphore.is_closed());
+        assert_eq!(
+            semaphore.try_acquire().unwrap_err(),
+            TryAcquireError::Closed
+        );
+        assert_eq!(semaphore.bound(), 3, "closing does not change the bound");
+    }
 }

@@ -315,11 +315,7 @@ impl<T> fmt::Debug for ConditionWait<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::task::noop_waker_ref;
-
-    fn poll<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-        Pin::new(future).poll(&mut Context::from_waker(noop_waker_ref()))
-    }
+    use crate::test_support::poll;
 
     fn queued<T>(condition: &Condition<T>) -> usize {
         condition.waiters.lock().len()
@@ -373,5 +369,76 @@ mod tests {
         let other = Mutex::new(());
         let guard = other.try_lock().unwrap();
         let _wait = condition.wait(guard);
+    }
+
+    /// Two waits queued on `condition`, in order.
+    fn two_waiters(condition: &Condition<()>) -> [ConditionWait<'_, ()>; 2] {
+        [(); 2].map(|()| {
+            let mut wait = condition.wait(condition.mutex.try_lock().unwrap());
+            assert!(poll(&mut wait).is_pending());
+            wait
+        })
+    }
+
+    #[test]
+    fn notify_wakes_at_most_n_waiters_longest_waiting_first() {
+        let condition = Condition::<()>::default();
+        let [mut first, mut second] = two_waiters(&condition);
+        assert_eq!(condition.notify(1), 1);
+        assert!(poll(&mut second).is_pending(), "only one was notified");
+        let Poll::Ready(guard) = poll(&mut first) else {
+            panic!("the longest waiter was notified");
+        };
+        drop(guard);
+        assert_eq!(queued(&condition), 1);
+        assert_eq!(condition.notify(5), 1, "only one was left to wake");
+        assert!(matches!(poll(&mut second), Poll::Ready(_)));
+    }
+
+    #[test]
+    fn notify_all_wakes_every_waiter_and_counts_them() {
+        let condition = Condition::<()>::default();
+        let [mut first, mut second] = two_waiters(&condition);
+        assert_eq!(condition.notify_all(), 2);
+        assert_eq!(queued(&condition), 0);
+        drop(poll(&mut first));
+        assert!(matches!(poll(&mut second), Poll::Ready(_)));
+        assert_eq!(condition.notify_all(), 0);
+    }
+
+    #[test]
+    fn wait_for_returns_at_once_when_the_predicate_holds_and_waits_otherwise() {
+        let condition = Condition::with_value(0);
+        let guard = condition.mutex.try_lock().unwrap();
+        let mut at_once = Box::pin(condition.wait_for(guard, |value| *value == 0));
+        let Poll::Ready(guard) = poll(&mut at_once) else {
+            panic!("the predicate holds: no wait");
+        };
+        assert_eq!(queued(&condition), 0);
+        let mut later = Box::pin(condition.wait_for(guard, |value| *value == 1));
+        assert!(poll(&mut later).is_pending());
+        *condition.mutex.try_lock().unwrap() = 1;
+        condition.notify(1);
+        let Poll::Ready(guard) = poll(&mut later) else {
+            panic!("notified, and the predicate holds now");
+        };
+        assert_eq!(*guard, 1);
+    }
+
+    #[test]
+    fn debug_shows_the_lock_and_the_stage_of_a_wait() {
+        let condition = Condition::<()>::default();
+        assert_eq!(format!("{condition:?}"), "Condition { locked: false, .. }");
+        let mut wait = condition.wait(condition.mutex.try_lock().unwrap());
+        assert_eq!(format!("{condition:?}"), "Condition { locked: true, .. }");
+        assert_eq!(
+            format!("{wait:?}"),
+            r#"ConditionWait { stage: "holding the lock", .. }"#
+        );
+        assert!(poll(&mut wait).is_pending());
+        assert_eq!(
+            format!("{wait:?}"),
+            r#"ConditionWait { stage: "waiting for a notification", .. }"#
+        );
     }
 }

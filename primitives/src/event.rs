@@ -333,6 +333,7 @@ impl fmt::Debug for EventWait<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{counting_waker, poll, poll_with};
     use futures::task::noop_waker;
 
     #[test]
@@ -374,5 +375,55 @@ mod tests {
                 "{crowd} waiters left {capacity} slots"
             );
         }
+    }
+
+    #[test]
+    fn is_set_follows_set_and_clear() {
+        let event = Event::new();
+        assert!(!event.is_set());
+        event.set();
+        assert!(event.is_set());
+        event.clear();
+        assert!(!event.is_set());
+    }
+
+    #[test]
+    fn a_queued_wait_stays_pending_until_set() {
+        let event = Event::new();
+        let mut wait = event.wait();
+        assert!(poll(&mut wait).is_pending());
+        assert!(poll(&mut wait).is_pending(), "nothing released it yet");
+        event.set();
+        assert_eq!(poll(&mut wait), Poll::Ready(()));
+    }
+
+    #[test]
+    fn a_dropped_wait_gives_up_its_place_and_is_not_woken() {
+        let event = Event::new();
+        let (dropped_woken, dropped_waker) = counting_waker();
+        let (kept_woken, kept_waker) = counting_waker();
+        let mut dropped = event.wait();
+        let mut kept = event.wait();
+        assert!(poll_with(&mut dropped, &dropped_waker).is_pending());
+        assert!(poll_with(&mut kept, &kept_waker).is_pending());
+        drop(dropped);
+        assert_eq!(event.waiters.lock().len(), 1);
+        event.set();
+        assert_eq!((dropped_woken.get(), kept_woken.get()), (0, 1));
+        assert_eq!(poll_with(&mut kept, &kept_waker), Poll::Ready(()));
+    }
+
+    #[test]
+    fn debug_shows_the_flag_and_whether_the_wait_is_queued() {
+        let event = Event::new();
+        assert_eq!(format!("{event:?}"), "Event { is_set: false, .. }");
+        let mut wait = event.wait();
+        assert!(poll(&mut wait).is_pending());
+        assert_eq!(
+            format!("{wait:?}"),
+            "EventWait { event: Event { is_set: false, .. }, queued: true }"
+        );
+        event.set();
+        assert_eq!(format!("{event:?}"), "Event { is_set: true, .. }");
     }
 }

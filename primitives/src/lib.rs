@@ -147,6 +147,8 @@
 //! ```
 
 pub mod facade;
+#[cfg(test)]
+mod test_support;
 mod waiter_queue;
 mod wake_list;
 

@@ -190,6 +190,35 @@ mod tests {
         assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
     }
 
+    /// A waker that panics when woken.
+    struct PanicWaker;
+
+    impl Wake for PanicWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("wake failed");
+        }
+    }
+
+    /// A list that spilled two wakers (logging to the second log) and whose
+    /// last inline waker panicked during `wake_all`; the inline wakers
+    /// before it log to the first log. The panicking waker is the last
+    /// inline one so that the panic leaves no inline waker unread (and
+    /// leaked).
+    fn list_after_a_panicking_wake() -> (Arc<Log>, Arc<Log>, WakeList) {
+        let (inline, spill) = (Arc::new(Log::default()), Arc::new(Log::default()));
+        let mut list = WakeList::new();
+        for id in 0..INLINE_WAKERS - 1 {
+            list.push(id_waker(id, &inline));
+        }
+        list.push(Waker::from(Arc::new(PanicWaker)));
+        for id in 0..2 {
+            list.push(id_waker(id, &spill));
+        }
+        let woke = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| list.wake_all()));
+        assert!(woke.is_err(), "the last inline waker panics");
+        (inline, spill, list)
+    }
+
     #[test]
     fn a_dropped_list_drops_its_wakers_without_waking_them() {
         for count in [0, 1, INLINE_WAKERS, INLINE_WAKERS + 1, INLINE_WAKERS + 5] {
@@ -220,5 +249,39 @@ mod tests {
             .collect();
         assert_eq!(*log.0.lock().unwrap(), expected);
         assert_eq!(Arc::strong_count(&log), 1);
+    }
+
+    #[test]
+    fn a_panicking_wake_drops_the_wakers_it_did_not_reach() {
+        let (inline, spill, list) = list_after_a_panicking_wake();
+        // The inline wakers before the panicking one woke; the spilled ones
+        // were dropped unwoken as the panic unwound; none is left to wake
+        // or drop twice.
+        let woken_inline: Vec<_> = (0..INLINE_WAKERS - 1).collect();
+        assert_eq!(*inline.0.lock().unwrap(), woken_inline);
+        assert_eq!(Arc::strong_count(&inline), 1);
+        assert_eq!(
+            Arc::strong_count(&spill),
+            1,
+            "the spilled wakers were dropped"
+        );
+        assert!(spill.0.lock().unwrap().is_empty(), "and not woken");
+        assert_eq!(format!("{list:?}"), "WakeList { wakers: 0 }");
+        drop(list);
+        assert_eq!(Arc::strong_count(&spill), 1);
+    }
+
+    #[test]
+    fn debug_counts_inline_and_spilled_wakers() {
+        let log = Arc::new(Log::default());
+        let mut list = WakeList::new();
+        assert_eq!(format!("{list:?}"), "WakeList { wakers: 0 }");
+        for id in 0..INLINE_WAKERS + 2 {
+            list.push(id_waker(id, &log));
+        }
+        assert_eq!(
+            format!("{list:?}"),
+            format!("WakeList {{ wakers: {} }}", INLINE_WAKERS + 2)
+        );
     }
 }

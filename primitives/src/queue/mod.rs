@@ -87,6 +87,8 @@ mod futures;
 mod items;
 mod state;
 mod storage;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 

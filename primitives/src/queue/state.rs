@@ -313,25 +313,9 @@ impl<T, S: QueueStorage<T>> State<T, S> {
 mod tests {
     use super::*;
     use crate::queue::storage::FifoStorage;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    use std::task::Wake;
+    use crate::test_support::counting_waker;
 
     type Fifo = State<u32, FifoStorage<u32>>;
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    fn counting_waker() -> (Arc<Count>, Waker) {
-        let count = Arc::new(Count::default());
-        (count.clone(), Waker::from(count))
-    }
 
     /// Runs `f` with a fresh wake list and wakes it afterwards, like the queue.
     fn locked<R>(state: &mut Fifo, f: impl FnOnce(&mut Fifo, &mut WakeList) -> R) -> R {
@@ -341,17 +325,13 @@ mod tests {
         result
     }
 
-    fn woken(count: &Count) -> usize {
-        count.0.load(Ordering::SeqCst)
-    }
-
     #[test]
     fn item_handed_to_a_waiting_getter_is_reserved_for_it() {
         let mut state = Fifo::new(0);
         let (count, waker) = counting_waker();
         let getter = state.push_getter(&waker);
         locked(&mut state, |s, w| s.try_put(7, w)).unwrap();
-        assert_eq!(woken(&count), 1);
+        assert_eq!(count.get(), 1);
         // Counted in the size, invisible to a new getter.
         assert_eq!(state.qsize(), 1);
         assert_eq!(
@@ -374,9 +354,9 @@ mod tests {
         let first = state.push_getter(&first_waker);
         let second = state.push_getter(&second_waker);
         locked(&mut state, |s, w| s.try_put(1, w)).unwrap();
-        assert_eq!((woken(&first_count), woken(&second_count)), (1, 0));
+        assert_eq!((first_count.get(), second_count.get()), (1, 0));
         assert_eq!(locked(&mut state, |s, w| s.abandon_getter(first, w)), None);
-        assert_eq!(woken(&second_count), 1);
+        assert_eq!(second_count.get(), 1);
         assert_eq!(state.qsize(), 1);
         assert_eq!(
             locked(&mut state, |s, w| s.claim(second, &second_waker, w)),
@@ -407,7 +387,7 @@ mod tests {
         let putter = state.push_putter(2, &waker);
         assert_eq!(locked(&mut state, |s, w| s.try_get(w)), Ok(1));
         // The putter's item was stored for it when the slot freed up.
-        assert_eq!(woken(&count), 1);
+        assert_eq!(count.get(), 1);
         assert!(state.is_full());
         assert!(matches!(
             locked(&mut state, |s, w| s.try_put(3, w)),
@@ -452,7 +432,7 @@ mod tests {
         let dropped = locked(&mut state, |s, w| s.shutdown(true, w));
         assert_eq!(dropped.len(), 1);
         assert_eq!((state.qsize(), state.unfinished()), (0, 0));
-        assert_eq!(woken(&join_count), 1);
+        assert_eq!(join_count.get(), 1);
         assert_eq!(state.poll_joiner(joiner, &join_waker), Poll::Ready(()));
         assert_eq!(
             locked(&mut state, |s, w| s.claim(granted, &waker, w)),

@@ -197,6 +197,7 @@ mod tests {
         for item in [1, 2, 3] {
             storage.push(item);
         }
+        assert!(!storage.is_empty());
         storage.restore(0);
         assert_eq!(storage.len(), 4);
         let drained = std::iter::from_fn(|| storage.pop()).collect();

@@ -465,6 +465,7 @@ impl Drop for OwnedSemaphorePermit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::poll;
 
     #[test]
     fn forgotten_permits_are_counted() {
@@ -474,5 +475,47 @@ mod tests {
         assert_eq!(semaphore.available_permits(), 1);
         assert!(semaphore.release_forgotten(2));
         assert_eq!(semaphore.available_permits(), 3);
+    }
+
+    #[test]
+    fn a_dropped_owned_acquire_passes_its_permits_on() {
+        let semaphore = Arc::new(Semaphore::new(0));
+        let mut queued = semaphore.clone().acquire_many_owned(2);
+        let mut handed = semaphore.clone().acquire_many_owned(2);
+        let mut last = semaphore.clone().acquire_many_owned(2);
+        for waiter in [&mut queued, &mut handed, &mut last] {
+            assert!(poll(waiter).is_pending());
+        }
+        drop(queued); // still waiting: it gives up its place
+        semaphore.release(2); // served to `handed`
+        drop(handed); // served but never ran: passes the permits on
+        let Poll::Ready(Ok(permit)) = poll(&mut last) else {
+            panic!("the permits were passed on to the last waiter");
+        };
+        assert_eq!(permit.num_permits(), 2);
+        drop(permit);
+        assert_eq!(semaphore.available_permits(), 2);
+    }
+
+    #[test]
+    fn debug_and_display_of_the_semaphore_and_its_errors() {
+        let semaphore = Semaphore::new(2);
+        assert_eq!(
+            format!("{semaphore:?}"),
+            "Semaphore { available_permits: 2, waiters_queued: false, closed: false }"
+        );
+        assert_eq!(
+            TryAcquireError::NoPermits.to_string(),
+            "no permits available without overtaking waiting tasks"
+        );
+        semaphore.close();
+        let Poll::Ready(Err(closed)) = poll(&mut semaphore.acquire()) else {
+            panic!("a closed semaphore fails every acquire");
+        };
+        assert_eq!(closed.to_string(), "the semaphore was closed");
+        assert_eq!(
+            semaphore.try_acquire().unwrap_err().to_string(),
+            "the semaphore was closed"
+        );
     }
 }
