@@ -52,6 +52,9 @@ use crate::executor::facade::Mutex;
 /// shared through `Rc`.
 pub(crate) struct TimeDriver {
     clock: Clock,
+    /// The real clock as `fire_due` last read it: what a `Sleep`'s first
+    /// poll compares its deadline with, instead of reading the clock again.
+    observed: Cell<Instant>,
     wheel: RefCell<Wheel>,
     fired_total: Cell<u64>,
     /// The wakers of one `fire_due`, kept between calls so that firing does
@@ -85,8 +88,10 @@ impl TimeDriver {
     /// A driver whose clock is real, or paused (standing still until the
     /// runtime jumps it) with `start_paused`.
     pub(crate) fn new(start_paused: bool) -> Self {
+        let clock = Clock::new(start_paused);
         Self {
-            clock: Clock::new(start_paused),
+            observed: Cell::new(clock.now()),
+            clock,
             wheel: RefCell::new(Wheel::new()),
             fired_total: Cell::new(0),
             due: Cell::new(Vec::new()),
@@ -119,6 +124,21 @@ impl TimeDriver {
         self.clock.now()
     }
 
+    /// An instant the clock has certainly reached, without reading a real
+    /// clock: for a paused clock its exact position (reading it costs no
+    /// system call), for a real one the instant `fire_due` last read, which
+    /// may lag behind the present by up to one turn of the event loop.
+    /// What it says has passed has passed; what it says is still ahead may
+    /// have passed meanwhile, and the wheel then fires it at its next
+    /// advance.
+    pub(crate) fn observed_now(&self) -> Instant {
+        if self.clock.is_paused() {
+            self.clock.now()
+        } else {
+            self.observed.get()
+        }
+    }
+
     pub(crate) fn is_paused(&self) -> bool {
         self.clock.is_paused()
     }
@@ -127,7 +147,9 @@ impl TimeDriver {
     /// deadline order; returns how many fired.
     pub(crate) fn fire_due(&self) -> usize {
         self.cancel_remote();
-        let now = self.clock.tick_reached_by(self.clock.now());
+        let now = self.clock.now();
+        self.observed.set(now);
+        let now = self.clock.tick_reached_by(now);
         let mut due = self.due.take();
         let fired = self.wheel.borrow_mut().advance(now, &mut due);
         self.fired_total.set(self.fired_total.get() + fired as u64);
@@ -201,6 +223,21 @@ impl TimeDriver {
     pub(crate) fn set_waker(&self, key: TimerKey, waker: &Waker) {
         let replaced = self.wheel.borrow_mut().set_waker(key, waker);
         drop(replaced);
+    }
+
+    /// If the timer has fired (and was not moved since), frees its entry
+    /// and returns `true`: its deadline has passed, as the wheel fires
+    /// nothing early. Otherwise leaves it alone.
+    pub(crate) fn remove_if_fired(&self, key: TimerKey) -> bool {
+        let waker = {
+            let mut wheel = self.wheel.borrow_mut();
+            if !wheel.has_fired(key) {
+                return false;
+            }
+            wheel.remove(key)
+        };
+        drop(waker);
+        true
     }
 
     /// Cancels the timer, if it has not fired, and frees its entry.
@@ -279,6 +316,34 @@ mod tests {
         assert_eq!(driver.fire_due(), 1);
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         driver.cancel(key);
+    }
+
+    #[test]
+    fn only_a_fired_timer_is_removed_as_fired() {
+        let driver = TimeDriver::new(true);
+        let start = driver.now();
+        let (_, waker) = counting_waker();
+        let key = driver.register(start + Duration::from_millis(3), &waker);
+        assert!(!driver.remove_if_fired(key));
+        assert_eq!(driver.live_timers(), 1);
+        assert!(driver.advance_to_next());
+        assert_eq!(driver.observed_now(), start + Duration::from_millis(3));
+        assert_eq!(driver.fire_due(), 1);
+        assert!(driver.remove_if_fired(key));
+        assert_eq!(driver.live_timers(), 0);
+    }
+
+    #[test]
+    fn a_real_clock_is_observed_when_timers_are_fired() {
+        let driver = TimeDriver::new(false);
+        let before = driver.observed_now();
+        std::thread::sleep(Duration::from_millis(2));
+        // Not read again until the next `fire_due`...
+        assert_eq!(driver.observed_now(), before);
+        driver.fire_due();
+        // ...which reads it.
+        assert!(driver.observed_now() >= before + Duration::from_millis(2));
+        assert!(driver.observed_now() <= driver.now());
     }
 
     #[test]

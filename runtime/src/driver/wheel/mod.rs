@@ -323,6 +323,12 @@ impl Wheel {
         }
     }
 
+    /// Whether the timer has fired (and was not rescheduled since): it is
+    /// then in no list.
+    pub(crate) fn has_fired(&self, key: TimerKey) -> bool {
+        self.entries[key.0.key()].links.next == key.0
+    }
+
     /// Cancels the timer (if it has not fired) and frees its slab slot.
     /// Returns its waker, for the caller to drop outside any borrow.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
