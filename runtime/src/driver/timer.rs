@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use super::clock::Clock;
+use super::clock::{Clock, PackedInstant};
 use super::wheel::{TimerKey, Wheel};
 use crate::executor::facade::atomic::{AtomicBool, Ordering};
 use crate::executor::facade::Mutex;
@@ -54,7 +54,7 @@ pub(crate) struct TimeDriver {
     clock: Clock,
     /// The real clock as `fire_due` last read it: what a `Sleep`'s first
     /// poll compares its deadline with, instead of reading the clock again.
-    observed: Cell<Instant>,
+    observed: Cell<PackedInstant>,
     wheel: RefCell<Wheel>,
     fired_total: Cell<u64>,
     /// The wakers of one `fire_due`, kept between calls so that firing does
@@ -90,7 +90,7 @@ impl TimeDriver {
     pub(crate) fn new(start_paused: bool) -> Self {
         let clock = Clock::new(start_paused);
         Self {
-            observed: Cell::new(clock.now()),
+            observed: Cell::new(PackedInstant::pack(clock.now())),
             clock,
             wheel: RefCell::new(Wheel::new()),
             fired_total: Cell::new(0),
@@ -131,9 +131,9 @@ impl TimeDriver {
     /// What it says has passed has passed; what it says is still ahead may
     /// have passed meanwhile, and the wheel then fires it at its next
     /// advance.
-    pub(crate) fn observed_now(&self) -> Instant {
+    pub(crate) fn observed_now(&self) -> PackedInstant {
         if self.clock.is_paused() {
-            self.clock.now()
+            PackedInstant::pack(self.clock.now())
         } else {
             self.observed.get()
         }
@@ -148,7 +148,7 @@ impl TimeDriver {
     pub(crate) fn fire_due(&self) -> usize {
         self.cancel_remote();
         let now = self.clock.now();
-        self.observed.set(now);
+        self.observed.set(PackedInstant::pack(now));
         let now = self.clock.tick_reached_by(now);
         let mut due = self.due.take();
         let fired = self.wheel.borrow_mut().advance(now, &mut due);
@@ -202,14 +202,14 @@ impl TimeDriver {
     }
 
     /// Registers a timer that wakes `waker` once `deadline` has passed.
-    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+    pub(crate) fn register(&self, deadline: PackedInstant, waker: &Waker) -> TimerKey {
         let tick = self.clock.tick_for_deadline(deadline);
         self.wheel.borrow_mut().insert(tick, waker.clone())
     }
 
     /// Moves a registered timer (fired or not) to `deadline`, and makes
     /// `waker` the one it wakes.
-    pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant, waker: &Waker) {
+    pub(crate) fn reschedule(&self, key: TimerKey, deadline: PackedInstant, waker: &Waker) {
         let tick = self.clock.tick_for_deadline(deadline);
         let replaced = {
             let mut wheel = self.wheel.borrow_mut();
@@ -256,6 +256,10 @@ mod tests {
     use std::task::Wake;
     use std::time::Duration;
 
+    fn pack(instant: Instant) -> PackedInstant {
+        PackedInstant::pack(instant)
+    }
+
     #[derive(Default)]
     struct CountWakes(AtomicUsize);
 
@@ -283,7 +287,7 @@ mod tests {
         ];
         let keys: Vec<_> = deadlines
             .iter()
-            .map(|d| driver.register(start + *d, &waker))
+            .map(|d| driver.register(pack(start + *d), &waker))
             .collect();
         assert_eq!(driver.live_timers(), 4);
         // 1.5 ms rounds up to the 2 ms tick; the others are whole ticks.
@@ -306,7 +310,7 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (count, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_micros(2_500), &waker);
+        let key = driver.register(pack(start + Duration::from_micros(2_500)), &waker);
         assert_eq!(driver.fire_due(), 0);
         driver
             .clock
@@ -323,11 +327,14 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (_, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_millis(3), &waker);
+        let key = driver.register(pack(start + Duration::from_millis(3)), &waker);
         assert!(!driver.remove_if_fired(key));
         assert_eq!(driver.live_timers(), 1);
         assert!(driver.advance_to_next());
-        assert_eq!(driver.observed_now(), start + Duration::from_millis(3));
+        assert_eq!(
+            driver.observed_now(),
+            pack(start + Duration::from_millis(3))
+        );
         assert_eq!(driver.fire_due(), 1);
         assert!(driver.remove_if_fired(key));
         assert_eq!(driver.live_timers(), 0);
@@ -342,8 +349,9 @@ mod tests {
         assert_eq!(driver.observed_now(), before);
         driver.fire_due();
         // ...which reads it.
-        assert!(driver.observed_now() >= before + Duration::from_millis(2));
-        assert!(driver.observed_now() <= driver.now());
+        let observed = driver.observed_now().unpack();
+        assert!(observed >= before.unpack() + Duration::from_millis(2));
+        assert!(observed <= driver.now());
     }
 
     #[test]
@@ -351,7 +359,7 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (_, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_millis(5_000), &waker);
+        let key = driver.register(pack(start + Duration::from_millis(5_000)), &waker);
         // 5000 ms sits in level 2's slot 4096..8191: wake there first.
         assert_eq!(
             driver.next_deadline(),
@@ -378,8 +386,8 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (count, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_secs(1), &waker);
-        driver.reschedule(key, start + Duration::from_secs(2), &waker);
+        let key = driver.register(pack(start + Duration::from_secs(1)), &waker);
+        driver.reschedule(key, pack(start + Duration::from_secs(2)), &waker);
         assert_eq!(driver.live_timers(), 1);
         assert!(driver.advance_to_next());
         assert_eq!(driver.now(), start + Duration::from_secs(2));
@@ -404,7 +412,7 @@ mod tests {
             let (driver, victim) = REENTER.with(|cell| cell.borrow_mut().take()).unwrap();
             driver.cancel(victim);
             let later = driver.now() + Duration::from_secs(1);
-            driver.register(later, &Waker::from(self));
+            driver.register(pack(later), &Waker::from(self));
         }
     }
 
@@ -413,10 +421,10 @@ mod tests {
         let driver = Rc::new(TimeDriver::new(true));
         let start = driver.now();
         let (count, counting) = counting_waker();
-        let victim = driver.register(start + Duration::from_secs(9), &counting);
+        let victim = driver.register(pack(start + Duration::from_secs(9)), &counting);
         REENTER.with(|cell| *cell.borrow_mut() = Some((driver.clone(), victim)));
         driver.register(
-            start + Duration::from_secs(1),
+            pack(start + Duration::from_secs(1)),
             &Waker::from(Arc::new(Reenter)),
         );
         assert!(driver.advance_to_next());

@@ -73,7 +73,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::instant::{deadline_after, now, PackedInstant};
+use super::instant::{deadline_after, now};
+use crate::driver::clock::PackedInstant;
 use crate::driver::timer::{RemoteCancels, TimeDriver};
 use crate::driver::wheel::TimerKey;
 use crate::scheduler::context;
@@ -256,20 +257,20 @@ impl Future for Sleep {
                 }
                 driver.set_waker(registration.key, cx.waker());
             }
-            _ if deadline.unpack() <= driver.observed_now() => {
+            _ if deadline <= driver.observed_now() => {
                 this.leave(Some(&driver));
                 return Poll::Ready(());
             }
             Some(registration) if Arc::ptr_eq(&registration.home, driver.remote_cancels()) => {
                 // `reset` moved the deadline.
-                driver.reschedule(registration.key, deadline.unpack(), cx.waker());
+                driver.reschedule(registration.key, deadline, cx.waker());
                 registration.deadline_changed = false;
             }
             _ => {
                 // First poll, or first poll on another runtime than the one
                 // it was registered with: register here (and leave there).
                 this.leave(Some(&driver));
-                let key = driver.register(deadline.unpack(), cx.waker());
+                let key = driver.register(deadline, cx.waker());
                 this.registration = Some(Registration {
                     home: driver.remote_cancels().clone(),
                     key,
