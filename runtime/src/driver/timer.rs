@@ -204,7 +204,7 @@ impl TimeDriver {
     /// Registers a timer that wakes `waker` once `deadline` has passed.
     pub(crate) fn register(&self, deadline: PackedInstant, waker: &Waker) -> TimerKey {
         let tick = self.clock.tick_for_deadline(deadline);
-        self.wheel.borrow_mut().insert(tick, waker.clone())
+        self.wheel.borrow_mut().insert(tick, waker)
     }
 
     /// Moves a registered timer (fired or not) to `deadline`, and makes

@@ -393,6 +393,26 @@ impl TaskPtr {
         ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
     }
 
+    /// The task whose own waker `waker` is, with a reference of its own;
+    /// `None` for any other waker.
+    pub(crate) fn of_waker(waker: &Waker) -> Option<TaskPtr> {
+        if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+            return None;
+        }
+        // SAFETY: a waker with this vtable owns a reference to the block its
+        // data points to, alive while `waker` is; the copy is not dropped.
+        let task = ManuallyDrop::new(unsafe { TaskPtr::from_raw(waker.data()) });
+        Some((*task).clone())
+    }
+
+    /// This task's waker, taking over this pointer's reference.
+    pub(crate) fn into_waker(self) -> Waker {
+        let raw = RawWaker::new(self.into_raw(), &WAKER_VTABLE);
+        // SAFETY: the vtable's functions expect a data pointer that owns one
+        // reference to a live block, which `into_raw` hands over.
+        unsafe { Waker::from_raw(raw) }
+    }
+
     /// Whether `waker` is this task's own waker (or a clone of it): then the
     /// code holding it runs inside this very task.
     pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
