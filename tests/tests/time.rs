@@ -166,13 +166,62 @@ fn a_sleep_reset_away_and_back_before_its_next_poll_keeps_its_deadline() {
 
 #[test]
 #[cfg(target_pointer_width = "64")]
-fn a_sleep_is_four_words() {
+fn a_sleep_is_three_words() {
     // A sleeping task carries its `Sleep` in its future: with 100 000
     // sleepers, every word here is 800 kB.
     assert_eq!(
         std::mem::size_of::<time::Sleep>(),
-        4 * std::mem::size_of::<usize>()
+        3 * std::mem::size_of::<usize>()
     );
+}
+
+#[test]
+fn a_deadline_passed_before_the_first_poll_still_completes() {
+    Runtime::new().block_on(async {
+        // Long passed: complete at the first poll, without a timer.
+        let mut passed = time::sleep_until(time::now() - Duration::from_secs(1));
+        assert!(poll_once(&mut passed).await.is_ready());
+        assert_eq!(live_timers(), 0);
+        // Passed only after the runtime last looked at its clock: it may
+        // take a turn of the event loop, but it completes, and not early.
+        let deadline = time::now() + Duration::from_millis(2);
+        while Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        time::sleep_until(deadline).await;
+        assert!(Instant::now() >= deadline);
+        // Reset to a deadline already passed: completes too.
+        let mut nap = time::sleep(Duration::from_secs(60));
+        assert!(poll_once(&mut nap).await.is_pending());
+        nap.reset(time::now());
+        (&mut nap).await;
+        assert_eq!(live_timers(), 0);
+    });
+}
+
+#[test]
+fn spurious_polls_before_the_timer_fires_stay_pending() {
+    Runtime::new().block_on(async {
+        let deadline = time::now() + Duration::from_millis(30);
+        let mut nap = time::sleep_until(deadline);
+        for _ in 0..5 {
+            assert!(poll_once(&mut nap).await.is_pending());
+            weft_runtime::yield_now().await;
+        }
+        assert!(Instant::now() < deadline);
+        assert_eq!(live_timers(), 1);
+        // Polled over and over as fast as the loop turns: never ready early.
+        poll_fn(|cx| {
+            let ready = std::pin::Pin::new(&mut nap).poll(cx);
+            if ready.is_pending() {
+                cx.waker().wake_by_ref();
+            }
+            ready
+        })
+        .await;
+        assert!(Instant::now() >= deadline);
+        assert_eq!(live_timers(), 0);
+    });
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -21,13 +22,33 @@ use crate::executor::rendezvous::Rendezvous;
 use crate::executor::task_block::TaskPtr;
 use crate::executor::task_ref::TaskId;
 
-/// What a handle points at.
-enum Target<T> {
+/// What a handle points at, borrowed from its word.
+enum Target<'a, T> {
     /// A spawned task's block, whose output type is `T`.
-    Task(TaskPtr, PhantomData<T>),
+    Task(&'a TaskPtr),
     /// A `spawn_blocking` job.
-    Blocking(Arc<BlockingJoin<T>>),
+    Blocking(&'a BlockingJoin<T>),
 }
+
+/// The low bit of a handle's word: set for a blocking job. Both kinds of
+/// pointer are aligned to 8 bytes, so the bit is free in either.
+const BLOCKING: usize = 1;
+
+/// A handle's word: a task block's pointer (made by
+/// `TaskPtr::into_erased`) or, with [`BLOCKING`] set, a blocking job's
+/// `Arc::into_raw`. It owns that reference.
+///
+/// A program holds one handle per task it waits for (100 000 for the
+/// timers benchmark), so the handle is one word rather than an enum's two;
+/// `Option<JoinHandle<T>>` is one word as well.
+struct Word(NonNull<()>);
+
+// SAFETY: the word is a plain pointer; whether the handle that owns it may
+// cross threads is decided by its `_owns` marker, which names what the word
+// points at.
+unsafe impl Send for Word {}
+// SAFETY: as above.
+unsafe impl Sync for Word {}
 
 /// An owned permission to await a spawned task's outcome (asyncio's `Task`).
 ///
@@ -38,7 +59,8 @@ enum Target<T> {
 /// `RuntimeError('Task cannot await on itself')`). As in asyncio, that is
 /// noticed when the task awaits the handle itself, not when it waits for it
 /// inside a combinator such as `select`.
-/// The handle is two words: which kind of task, and one pointer.
+/// The handle is one word: a pointer, whose low bit tells a task from a
+/// blocking job.
 ///
 /// ```
 /// let out = weft_runtime::run(async {
@@ -48,7 +70,10 @@ enum Target<T> {
 /// assert_eq!(out, 42);
 /// ```
 pub struct JoinHandle<T> {
-    target: Target<T>,
+    word: Word,
+    /// What the word owns, as an enum of the two kinds would hold it: the
+    /// handle is `Send`, `Sync` and unwind-safe exactly when those are.
+    _owns: PhantomData<(TaskPtr, PhantomData<T>, Arc<BlockingJoin<T>>)>,
 }
 
 impl<T> JoinHandle<T> {
@@ -58,20 +83,46 @@ impl<T> JoinHandle<T> {
     ///
     /// `task`'s future has output type `T`.
     pub(crate) unsafe fn for_task(task: TaskPtr) -> Self {
-        Self {
-            target: Target::Task(task, PhantomData),
-        }
+        Self::owning(task.into_erased())
     }
 
     pub(crate) fn for_blocking(job: Arc<BlockingJoin<T>>) -> Self {
+        let job = NonNull::new(Arc::into_raw(job).cast_mut()).expect("an `Arc` is never null");
+        Self::owning(job.cast::<()>().map_addr(|addr| addr | BLOCKING))
+    }
+
+    fn owning(word: NonNull<()>) -> Self {
         Self {
-            target: Target::Blocking(job),
+            word: Word(word),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The blocking job's pointer, if the word names one.
+    fn blocking_job(&self) -> Option<NonNull<BlockingJoin<T>>> {
+        let word = self.word.0;
+        (word.addr().get() & BLOCKING != 0).then(|| {
+            let job = word.as_ptr().map_addr(|addr| addr & !BLOCKING);
+            // SAFETY: the word is an `Arc`'s pointer with the bit set;
+            // clearing it gives that pointer back, which is not null.
+            unsafe { NonNull::new_unchecked(job) }.cast()
+        })
+    }
+
+    fn target(&self) -> Target<'_, T> {
+        match self.blocking_job() {
+            // SAFETY: the word owns a reference to the job, which outlives
+            // the borrow of `self`.
+            Some(job) => Target::Blocking(unsafe { job.as_ref() }),
+            // SAFETY: without the bit, the word came from `into_erased` and
+            // owns its reference.
+            None => Target::Task(unsafe { TaskPtr::borrow_erased(&self.word.0) }),
         }
     }
 
     fn rendezvous(&self) -> Rendezvous<'_> {
-        match &self.target {
-            Target::Task(task, _) => task.header().rendezvous(),
+        match self.target() {
+            Target::Task(task) => task.header().rendezvous(),
             Target::Blocking(job) => job.rendezvous(),
         }
     }
@@ -83,10 +134,10 @@ impl<T> JoinHandle<T> {
     /// Only as the `take` of this handle's rendezvous, which calls it once,
     /// after the task finished and stored its outcome.
     unsafe fn take_outcome(&self) -> Result<T, JoinError> {
-        match &self.target {
+        match self.target() {
             // SAFETY: `for_task`'s contract says the block's output type is
             // `T`; the caller's contract is `take_output`'s.
-            Target::Task(task, _) => unsafe { task.take_output::<T>() },
+            Target::Task(task) => unsafe { task.take_output::<T>() },
             Target::Blocking(job) => job.take(),
         }
     }
@@ -104,8 +155,8 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn abort(&self) {
-        match &self.target {
-            Target::Task(task, _) => task.header().abort(),
+        match self.target() {
+            Target::Task(task) => task.header().abort(),
             Target::Blocking(job) => job.skip(),
         }
     }
@@ -117,8 +168,8 @@ impl<T> JoinHandle<T> {
 
     /// The task's id, unique within its runtime.
     pub fn id(&self) -> TaskId {
-        match &self.target {
-            Target::Task(task, _) => task.header().id,
+        match self.target() {
+            Target::Task(task) => task.header().id,
             Target::Blocking(job) => job.id(),
         }
     }
@@ -128,7 +179,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Target::Task(task, _) = &self.target {
+        if let Target::Task(task) = self.target() {
             // Polled with the task's own waker: the task awaits itself, and
             // would wait for ever.
             if task.is_own_waker(cx.waker()) {
@@ -147,6 +198,12 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         // SAFETY: called as the rendezvous' `take`.
         self.rendezvous().detach(|| unsafe { self.take_outcome() });
+        match self.blocking_job() {
+            // SAFETY: the word's reference, released once, here.
+            Some(job) => drop(unsafe { Arc::from_raw(job.as_ptr()) }),
+            // SAFETY: the word came from `into_erased`; released once, here.
+            None => drop(unsafe { TaskPtr::from_erased(self.word.0) }),
+        }
     }
 }
 
@@ -156,5 +213,34 @@ impl<T> fmt::Debug for JoinHandle<T> {
             .field("id", &self.id())
             .field("finished", &self.is_finished())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+
+    #[test]
+    fn a_handle_is_one_word_and_crosses_threads() {
+        assert_eq!(size_of::<JoinHandle<[u64; 4]>>(), size_of::<usize>());
+        assert_eq!(size_of::<Option<JoinHandle<u64>>>(), size_of::<usize>());
+        send_sync_unpin::<JoinHandle<u64>>();
+    }
+
+    #[test]
+    fn both_kinds_hand_over_their_outcome_and_release_their_reference() {
+        let (task_out, job_out) = crate::run(async {
+            let task = crate::spawn(async { String::from("task") });
+            let job = crate::spawn_blocking(|| String::from("job"));
+            assert!(job.blocking_job().is_some() && task.blocking_job().is_none());
+            // Dropped unread: the outcome and the references go with it.
+            drop(crate::spawn(async { vec![1u8; 64] }));
+            drop(crate::spawn_blocking(|| vec![2u8; 64]));
+            (task.await.unwrap(), job.await.unwrap())
+        });
+        assert_eq!((task_out.as_str(), job_out.as_str()), ("task", "job"));
     }
 }

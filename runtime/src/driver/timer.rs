@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
-use super::clock::Clock;
+use super::clock::{Clock, PackedInstant};
 use super::wheel::{TimerKey, Wheel};
 use crate::executor::facade::atomic::{AtomicBool, Ordering};
 use crate::executor::facade::Mutex;
@@ -52,6 +52,9 @@ use crate::executor::facade::Mutex;
 /// shared through `Rc`.
 pub(crate) struct TimeDriver {
     clock: Clock,
+    /// The real clock as `fire_due` last read it: what a `Sleep`'s first
+    /// poll compares its deadline with, instead of reading the clock again.
+    observed: Cell<PackedInstant>,
     wheel: RefCell<Wheel>,
     fired_total: Cell<u64>,
     /// The wakers of one `fire_due`, kept between calls so that firing does
@@ -85,8 +88,10 @@ impl TimeDriver {
     /// A driver whose clock is real, or paused (standing still until the
     /// runtime jumps it) with `start_paused`.
     pub(crate) fn new(start_paused: bool) -> Self {
+        let clock = Clock::new(start_paused);
         Self {
-            clock: Clock::new(start_paused),
+            observed: Cell::new(PackedInstant::pack(clock.now())),
+            clock,
             wheel: RefCell::new(Wheel::new()),
             fired_total: Cell::new(0),
             due: Cell::new(Vec::new()),
@@ -119,6 +124,21 @@ impl TimeDriver {
         self.clock.now()
     }
 
+    /// An instant the clock has certainly reached, without reading a real
+    /// clock: for a paused clock its exact position (reading it costs no
+    /// system call), for a real one the instant `fire_due` last read, which
+    /// may lag behind the present by up to one turn of the event loop.
+    /// What it says has passed has passed; what it says is still ahead may
+    /// have passed meanwhile, and the wheel then fires it at its next
+    /// advance.
+    pub(crate) fn observed_now(&self) -> PackedInstant {
+        if self.clock.is_paused() {
+            PackedInstant::pack(self.clock.now())
+        } else {
+            self.observed.get()
+        }
+    }
+
     pub(crate) fn is_paused(&self) -> bool {
         self.clock.is_paused()
     }
@@ -127,7 +147,9 @@ impl TimeDriver {
     /// deadline order; returns how many fired.
     pub(crate) fn fire_due(&self) -> usize {
         self.cancel_remote();
-        let now = self.clock.tick_reached_by(self.clock.now());
+        let now = self.clock.now();
+        self.observed.set(PackedInstant::pack(now));
+        let now = self.clock.tick_reached_by(now);
         let mut due = self.due.take();
         let fired = self.wheel.borrow_mut().advance(now, &mut due);
         self.fired_total.set(self.fired_total.get() + fired as u64);
@@ -180,14 +202,14 @@ impl TimeDriver {
     }
 
     /// Registers a timer that wakes `waker` once `deadline` has passed.
-    pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> TimerKey {
+    pub(crate) fn register(&self, deadline: PackedInstant, waker: &Waker) -> TimerKey {
         let tick = self.clock.tick_for_deadline(deadline);
-        self.wheel.borrow_mut().insert(tick, waker.clone())
+        self.wheel.borrow_mut().insert(tick, waker)
     }
 
     /// Moves a registered timer (fired or not) to `deadline`, and makes
     /// `waker` the one it wakes.
-    pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant, waker: &Waker) {
+    pub(crate) fn reschedule(&self, key: TimerKey, deadline: PackedInstant, waker: &Waker) {
         let tick = self.clock.tick_for_deadline(deadline);
         let replaced = {
             let mut wheel = self.wheel.borrow_mut();
@@ -201,6 +223,21 @@ impl TimeDriver {
     pub(crate) fn set_waker(&self, key: TimerKey, waker: &Waker) {
         let replaced = self.wheel.borrow_mut().set_waker(key, waker);
         drop(replaced);
+    }
+
+    /// If the timer has fired (and was not moved since), frees its entry
+    /// and returns `true`: its deadline has passed, as the wheel fires
+    /// nothing early. Otherwise leaves it alone.
+    pub(crate) fn remove_if_fired(&self, key: TimerKey) -> bool {
+        let waker = {
+            let mut wheel = self.wheel.borrow_mut();
+            if !wheel.has_fired(key) {
+                return false;
+            }
+            wheel.remove(key)
+        };
+        drop(waker);
+        true
     }
 
     /// Cancels the timer, if it has not fired, and frees its entry.
@@ -218,6 +255,10 @@ mod tests {
     use std::sync::Arc;
     use std::task::Wake;
     use std::time::Duration;
+
+    fn pack(instant: Instant) -> PackedInstant {
+        PackedInstant::pack(instant)
+    }
 
     #[derive(Default)]
     struct CountWakes(AtomicUsize);
@@ -246,7 +287,7 @@ mod tests {
         ];
         let keys: Vec<_> = deadlines
             .iter()
-            .map(|d| driver.register(start + *d, &waker))
+            .map(|d| driver.register(pack(start + *d), &waker))
             .collect();
         assert_eq!(driver.live_timers(), 4);
         // 1.5 ms rounds up to the 2 ms tick; the others are whole ticks.
@@ -269,7 +310,7 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (count, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_micros(2_500), &waker);
+        let key = driver.register(pack(start + Duration::from_micros(2_500)), &waker);
         assert_eq!(driver.fire_due(), 0);
         driver
             .clock
@@ -282,11 +323,43 @@ mod tests {
     }
 
     #[test]
+    fn only_a_fired_timer_is_removed_as_fired() {
+        let driver = TimeDriver::new(true);
+        let start = driver.now();
+        let (_, waker) = counting_waker();
+        let key = driver.register(pack(start + Duration::from_millis(3)), &waker);
+        assert!(!driver.remove_if_fired(key));
+        assert_eq!(driver.live_timers(), 1);
+        assert!(driver.advance_to_next());
+        assert_eq!(
+            driver.observed_now(),
+            pack(start + Duration::from_millis(3))
+        );
+        assert_eq!(driver.fire_due(), 1);
+        assert!(driver.remove_if_fired(key));
+        assert_eq!(driver.live_timers(), 0);
+    }
+
+    #[test]
+    fn a_real_clock_is_observed_when_timers_are_fired() {
+        let driver = TimeDriver::new(false);
+        let before = driver.observed_now();
+        std::thread::sleep(Duration::from_millis(2));
+        // Not read again until the next `fire_due`...
+        assert_eq!(driver.observed_now(), before);
+        driver.fire_due();
+        // ...which reads it.
+        let observed = driver.observed_now().unpack();
+        assert!(observed >= before.unpack() + Duration::from_millis(2));
+        assert!(observed <= driver.now());
+    }
+
+    #[test]
     fn next_deadline_reports_the_slot_then_the_exact_tick() {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (_, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_millis(5_000), &waker);
+        let key = driver.register(pack(start + Duration::from_millis(5_000)), &waker);
         // 5000 ms sits in level 2's slot 4096..8191: wake there first.
         assert_eq!(
             driver.next_deadline(),
@@ -313,8 +386,8 @@ mod tests {
         let driver = TimeDriver::new(true);
         let start = driver.now();
         let (count, waker) = counting_waker();
-        let key = driver.register(start + Duration::from_secs(1), &waker);
-        driver.reschedule(key, start + Duration::from_secs(2), &waker);
+        let key = driver.register(pack(start + Duration::from_secs(1)), &waker);
+        driver.reschedule(key, pack(start + Duration::from_secs(2)), &waker);
         assert_eq!(driver.live_timers(), 1);
         assert!(driver.advance_to_next());
         assert_eq!(driver.now(), start + Duration::from_secs(2));
@@ -339,7 +412,7 @@ mod tests {
             let (driver, victim) = REENTER.with(|cell| cell.borrow_mut().take()).unwrap();
             driver.cancel(victim);
             let later = driver.now() + Duration::from_secs(1);
-            driver.register(later, &Waker::from(self));
+            driver.register(pack(later), &Waker::from(self));
         }
     }
 
@@ -348,10 +421,10 @@ mod tests {
         let driver = Rc::new(TimeDriver::new(true));
         let start = driver.now();
         let (count, counting) = counting_waker();
-        let victim = driver.register(start + Duration::from_secs(9), &counting);
+        let victim = driver.register(pack(start + Duration::from_secs(9)), &counting);
         REENTER.with(|cell| *cell.borrow_mut() = Some((driver.clone(), victim)));
         driver.register(
-            start + Duration::from_secs(1),
+            pack(start + Duration::from_secs(1)),
             &Waker::from(Arc::new(Reenter)),
         );
         assert!(driver.advance_to_next());

@@ -25,13 +25,12 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::Duration;
 
 use super::facade::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
-use super::facade::{thread, Condvar, Mutex};
+use super::facade::{thread, ByteLock, Condvar, Mutex};
 use super::join_error::JoinError;
-use super::rendezvous::Rendezvous;
+use super::rendezvous::{Rendezvous, Waiter};
 use super::shared::Shared;
 use super::task_ref::TaskId;
 
@@ -77,10 +76,11 @@ struct PoolState {
 }
 
 /// What a `spawn_blocking` job shares with its `JoinHandle`, in one
-/// allocation: the rendezvous' two fields, and the outcome the job leaves.
+/// allocation: the rendezvous' three fields, and the outcome the job leaves.
 pub(crate) struct BlockingJoin<T> {
     progress: AtomicU8,
-    waiter: Mutex<Option<Waker>>,
+    lock: ByteLock,
+    waiter: Waiter,
     /// A lock of its own, so that this stays safe code; the rendezvous is
     /// shared with tasks, whose outcome sits outside any lock, and a
     /// blocking job costs a thread hand-off anyway.
@@ -94,7 +94,8 @@ impl<T> BlockingJoin<T> {
     fn new(id: TaskId) -> Self {
         Self {
             progress: AtomicU8::new(0),
-            waiter: Mutex::new(None),
+            lock: ByteLock::new(),
+            waiter: Waiter::new(),
             outcome: Mutex::new(None),
             skip: AtomicBool::new(false),
             id,
@@ -108,7 +109,7 @@ impl<T> BlockingJoin<T> {
 
     /// Where the job hands its outcome over to its handle.
     pub(crate) fn rendezvous(&self) -> Rendezvous<'_> {
-        Rendezvous::new(&self.progress, &self.waiter)
+        Rendezvous::new(&self.progress, &self.lock, &self.waiter)
     }
 
     /// Records the outcome (the first one wins) and wakes the awaiting

@@ -4,7 +4,7 @@
 //! Under `cfg(loom)` every name here is loom's model type; otherwise it is
 //! the real thing, at no cost (each wrapper is a field and an inlined call).
 //! The remote queue, the wake flags, the task block's reference count and
-//! outcome, the join rendezvous, the blocking pool and the combinators'
+//! outcome, the join rendezvous (and its one-byte lock, [`ByteLock`]), the blocking pool and the combinators'
 //! ready lists name only these types, so the loom models in `loom-tests/`
 //! check the very code that ships.
 //!
@@ -38,6 +38,63 @@ pub(crate) mod atomic {
 pub(crate) use loom::thread;
 #[cfg(not(loom))]
 pub(crate) use std::thread;
+
+/// A mutex one byte wide, that guards data kept beside it rather than
+/// inside it: where a `Mutex<T>` would pad its lock byte to `T`'s
+/// alignment, this byte can share a word with other small fields.
+///
+/// A normal build uses `parking_lot`'s raw mutex (one `AtomicU8`, the same
+/// lock as [`Mutex`]'s); loom builds use loom's modelled mutex.
+pub(crate) struct ByteLock {
+    #[cfg(not(loom))]
+    raw: parking_lot::RawMutex,
+    #[cfg(loom)]
+    raw: loom::sync::Mutex<()>,
+}
+
+/// Holds a [`ByteLock`] until it is dropped.
+pub(crate) struct ByteLockGuard<'a> {
+    #[cfg(not(loom))]
+    lock: &'a ByteLock,
+    #[cfg(loom)]
+    _guard: loom::sync::MutexGuard<'a, ()>,
+}
+
+impl ByteLock {
+    pub(crate) fn new() -> Self {
+        Self {
+            #[cfg(not(loom))]
+            raw: <parking_lot::RawMutex as parking_lot::lock_api::RawMutex>::INIT,
+            #[cfg(loom)]
+            raw: loom::sync::Mutex::new(()),
+        }
+    }
+
+    /// Locks, blocking the thread while another holds it (keep sections
+    /// short).
+    #[inline]
+    pub(crate) fn lock(&self) -> ByteLockGuard<'_> {
+        #[cfg(not(loom))]
+        {
+            parking_lot::lock_api::RawMutex::lock(&self.raw);
+            ByteLockGuard { lock: self }
+        }
+        #[cfg(loom)]
+        ByteLockGuard {
+            _guard: self.raw.lock().expect("loom mutex poisoned"),
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl Drop for ByteLockGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: this guard was made by `lock`, which took the lock, and
+        // it is dropped once: the lock is held by this very guard.
+        unsafe { parking_lot::lock_api::RawMutex::unlock(&self.lock.raw) }
+    }
+}
 
 /// A condition variable to wait on with a [`Mutex`]'s guard.
 ///

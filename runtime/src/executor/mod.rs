@@ -21,6 +21,7 @@
 //!   join_error     JoinError: cancelled, or panicked with a payload
 //!   rendezvous     where a task hands its outcome over to its JoinHandle
 //!   task_block     one allocation per task: header, future, then outcome
+//!   stored_waker   a waker in one word: a task's pointer, or a boxed waker
 //!   blocking_pool  spawn_blocking's threads, and the outcome of a job
 //! ```
 
@@ -35,6 +36,7 @@ pub(crate) mod run_queue;
 pub(crate) mod shared;
 #[cfg(feature = "sim")]
 pub(crate) mod sim_hooks;
+pub(crate) mod stored_waker;
 pub(crate) mod task_block;
 pub(crate) mod task_ref;
 pub(crate) mod wake;

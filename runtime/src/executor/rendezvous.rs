@@ -1,7 +1,8 @@
 //! The rendezvous where a task hands its outcome over to its `JoinHandle`.
 //!
-//! A task and its handle meet at a progress byte and a mutex holding the
-//! waker of whoever awaits the handle. The task hands its outcome over
+//! A task and its handle meet at a progress byte and a [`Waiter`] slot
+//! holding the waker of whoever awaits the handle, which a one-byte lock
+//! guards. The task hands its outcome over
 //! exactly once (its value, its panic, or "cancelled" when it was dropped
 //! unfinished) and wakes that waker; the handle takes the outcome, or, if
 //! it is dropped first, leaves the task to drop the outcome itself.
@@ -15,12 +16,17 @@
 //!                     outcome storage                        unread outcome
 //! ```
 //!
-//! The rendezvous only borrows its two fields, and never sees the outcome's
-//! storage: the owner keeps them where it likes. A spawned task keeps all
-//! three in its own block (`task_block.rs`: the progress byte and the
-//! waiter in its header, the outcome in the memory its finished future
-//! occupied); a `spawn_blocking` job keeps them in a small `Arc` of its own
-//! (`blocking_pool.rs`).
+//! The rendezvous only borrows its three fields, and never sees the
+//! outcome's storage: the owner keeps them where it likes. A spawned task
+//! keeps all four in its own block (`task_block.rs`: the progress byte, the
+//! lock and the waiter in its header, the outcome in the memory its
+//! finished future occupied); a `spawn_blocking` job keeps them in a small
+//! `Arc` of its own (`blocking_pool.rs`).
+//!
+//! The lock is a [`ByteLock`], one byte kept beside the slot rather than a
+//! `Mutex<Option<Waker>>` around it: the mutex would pad its lock byte to
+//! the waker's alignment, a whole word in every task's header, where the
+//! byte shares a word with the progress byte and the wake flags.
 //!
 //! Every change of the progress byte before FINISHED is made under the
 //! waiter's lock (so a load and a store do, no read-modify-write is
@@ -41,7 +47,7 @@
 use std::task::{Context, Poll, Waker};
 
 use super::facade::atomic::{AtomicU8, Ordering};
-use super::facade::Mutex;
+use super::facade::{ByteLock, ByteLockGuard, UnsafeCell};
 
 /// The outcome is known: stored for the handle, or dropped if it was gone.
 const FINISHED: u8 = 1;
@@ -50,7 +56,32 @@ const READ: u8 = 2;
 /// The handle was dropped: an outcome that comes later is dropped at once.
 const DETACHED: u8 = 4;
 
-/// The two fields where a task and its handle meet, borrowed from wherever
+/// Where the waker of whoever awaits the handle waits: a slot that the
+/// rendezvous' [`ByteLock`] guards.
+pub(crate) struct Waiter(UnsafeCell<Option<Waker>>);
+
+impl Waiter {
+    pub(crate) fn new() -> Self {
+        Self(UnsafeCell::new(None))
+    }
+
+    /// Runs `f` on the slot, while `_locked` holds the lock paired with it
+    /// (the rendezvous pairs them).
+    fn with<R>(&self, _locked: &ByteLockGuard<'_>, f: impl FnOnce(&mut Option<Waker>) -> R) -> R {
+        self.0.with_mut(|slot| {
+            // SAFETY: the lock paired with this slot is held, so no other
+            // access runs; the reference ends with `f`.
+            f(unsafe { &mut *slot })
+        })
+    }
+}
+
+// SAFETY: the slot holds a `Waker`, which is `Send + Sync`, and is reached
+// only through `with`, under the lock the rendezvous pairs it with: by one
+// thread at a time, each after the previous holder released the lock.
+unsafe impl Sync for Waiter {}
+
+/// The three fields where a task and its handle meet, borrowed from wherever
 /// their owner keeps them, plus the protocol over them. The outcome's
 /// storage is the owner's: the task side passes a `store` function, the
 /// handle side a `take` function, and the rendezvous calls each at most
@@ -58,12 +89,19 @@ const DETACHED: u8 = 4;
 #[derive(Clone, Copy)]
 pub(crate) struct Rendezvous<'a> {
     progress: &'a AtomicU8,
-    waiter: &'a Mutex<Option<Waker>>,
+    lock: &'a ByteLock,
+    waiter: &'a Waiter,
 }
 
 impl<'a> Rendezvous<'a> {
-    pub(crate) fn new(progress: &'a AtomicU8, waiter: &'a Mutex<Option<Waker>>) -> Self {
-        Self { progress, waiter }
+    /// The rendezvous over these fields; `lock` is the one that guards
+    /// `waiter`, always the same pair.
+    pub(crate) fn new(progress: &'a AtomicU8, lock: &'a ByteLock, waiter: &'a Waiter) -> Self {
+        Self {
+            progress,
+            lock,
+            waiter,
+        }
     }
 
     /// Whether the outcome is known.
@@ -77,14 +115,14 @@ impl<'a> Rendezvous<'a> {
     /// instead, on the task's thread.
     pub(crate) fn complete<O>(self, outcome: O, store: impl FnOnce(O)) {
         let (unread, waker) = {
-            let mut waiter = self.waiter.lock();
+            let locked = self.lock.lock();
             let progress = self.progress.load(Ordering::Relaxed);
             if progress & FINISHED != 0 {
                 return;
             }
             let handed_over = if progress & DETACHED == 0 {
                 store(outcome);
-                (None, waiter.take())
+                (None, self.waiter.with(&locked, Option::take))
             } else {
                 (Some(outcome), None)
             };
@@ -110,13 +148,16 @@ impl<'a> Rendezvous<'a> {
         // Release that set FINISHED after the outcome was stored.
         let mut progress = self.progress.load(Ordering::Acquire);
         if progress & FINISHED == 0 {
-            let mut waiter = self.waiter.lock();
+            let locked = self.lock.lock();
             progress = self.progress.load(Ordering::Relaxed);
             if progress & FINISHED == 0 {
-                match &mut *waiter {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
+                let replaced = self.waiter.with(&locked, |slot| match slot {
+                    Some(w) if w.will_wake(cx.waker()) => None,
+                    slot => slot.replace(cx.waker().clone()),
+                });
+                // The waker it replaces is dropped outside the lock.
+                drop(locked);
+                drop(replaced);
                 return Poll::Pending;
             }
         }
@@ -137,10 +178,13 @@ impl<'a> Rendezvous<'a> {
             return;
         }
         let (waker, unread) = {
-            let mut waiter = self.waiter.lock();
+            let locked = self.lock.lock();
             let progress = self.progress.load(Ordering::Relaxed);
             self.progress.store(progress | DETACHED, Ordering::Relaxed);
-            (waiter.take(), (progress & FINISHED != 0).then(take))
+            (
+                self.waiter.with(&locked, Option::take),
+                (progress & FINISHED != 0).then(take),
+            )
         };
         drop(waker);
         drop(unread);

@@ -6,11 +6,11 @@
 //!
 //! ```text
 //!   TaskPtr ──▶ ┌─────────────────────────────┐  ◀── Waker data pointer
-//!               │ Header (64 bytes)           │      shared with any thread:
+//!               │ Header (56 bytes)           │      shared with any thread:
 //!               │   refs, wake flags,         │      atomics, plain integers,
 //!               │   join progress, slot key,  │      the runtime's `Shared`
 //!               │   id, shared, vtable,       │      and the handle's waker
-//!               │   join waiter               │      behind a mutex
+//!               │   join waiter               │      behind a lock bit
 //!               ├─────────────────────────────┤
 //!               │ Stage<F>, a union:          │  ◀── the future: runtime thread
 //!               │   the future F while it     │      only; the outcome: handed
@@ -36,6 +36,23 @@
 //!   side. Which of them is there follows from the join progress (below).
 //! * The small fields share words: the wake flags (2 bytes), the join
 //!   progress (1 byte) and the slab key (a `u32`) fill one 8-byte word.
+//! * The join waiter (the waker of whoever awaits the `JoinHandle`) is
+//!   locked by a one-byte lock beside it (`rendezvous.rs`) in that same
+//!   word, where a `Mutex` around it would pad its lock byte to a word.
+//!
+//! The header is seven words:
+//!
+//! ```text
+//!   refs (8) │ wake flags (2) join lock (1) join progress (1) key (4)
+//!   │ id (8) │ shared (8) │ vtable (8) │ join waiter: Option<Waker> (16)
+//! ```
+//!
+//! The allocator adds a word of its own and rounds up to 16 bytes, so
+//! what counts is which step a common task lands in. A task that sleeps
+//! (`async move { sleep(d).await; .. }`: the captured `Duration`, the
+//! three-word `Sleep` and the state byte, 48 bytes) takes a 104-byte block,
+//! a 112-byte chunk; one word more in the header or the `Sleep` would make
+//! it a 128-byte one, and 100 000 sleeping tasks 1.6 MB larger.
 //!
 //! # Who may touch the stage
 //!
@@ -81,21 +98,24 @@ use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use super::facade::atomic::{fence, AtomicU32, AtomicU8, AtomicUsize, Ordering};
-use super::facade::{Mutex, UnsafeCell};
+use super::facade::{ByteLock, UnsafeCell};
 use super::join_error::JoinError;
-use super::rendezvous::Rendezvous;
+use super::rendezvous::{Rendezvous, Waiter};
 use super::shared::{Remote, Shared};
 use super::task_ref::{TaskId, TaskRef};
 use super::wake;
 use super::wake_flags::WakeFlags;
 
-/// The thread-safe start of every task block: 64 bytes on 64-bit targets.
+/// The thread-safe start of every task block: 56 bytes on 64-bit targets.
 /// `repr(C)` keeps the fields in this order, which packs the wake flags,
-/// the join progress and the slab key into the one word after `refs`.
+/// the join lock and progress and the slab key into the one word after
+/// `refs`.
 #[repr(C)]
 pub(crate) struct Header {
     refs: AtomicUsize,
     pub(crate) flags: WakeFlags,
+    /// Guards `join_waiter` (see `rendezvous.rs`).
+    join_lock: ByteLock,
     /// The join rendezvous' progress (see `rendezvous.rs`).
     join_progress: AtomicU8,
     /// The task's slot in the runtime's slab (below `MAIN_KEY`), set when
@@ -107,8 +127,9 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     pub(crate) shared: Arc<Shared>,
     vtable: &'static Vtable,
-    /// The waker of the task awaiting the `JoinHandle`.
-    join_waiter: Mutex<Option<Waker>>,
+    /// The waker of the task awaiting the `JoinHandle`, guarded by
+    /// `join_lock`.
+    join_waiter: Waiter,
 }
 
 impl Header {
@@ -132,7 +153,7 @@ impl Header {
 
     /// Where the task hands its outcome over to its `JoinHandle`.
     pub(crate) fn rendezvous(&self) -> Rendezvous<'_> {
-        Rendezvous::new(&self.join_progress, &self.join_waiter)
+        Rendezvous::new(&self.join_progress, &self.join_lock, &self.join_waiter)
     }
 }
 
@@ -273,6 +294,9 @@ unsafe fn drop_future<F>(future: &mut ManuallyDrop<F>) {
 }
 
 /// A counted pointer to a task block, like an `Arc` whose type was erased.
+/// One pointer wide (`repr(transparent)`), so that an untyped word made by
+/// [`TaskPtr::into_erased`] can be borrowed as one again.
+#[repr(transparent)]
 pub(crate) struct TaskPtr(NonNull<Header>);
 
 impl TaskPtr {
@@ -283,12 +307,13 @@ impl TaskPtr {
             header: Header {
                 refs: AtomicUsize::new(1),
                 flags: WakeFlags::default(),
+                join_lock: ByteLock::new(),
                 join_progress: AtomicU8::new(0),
                 key: AtomicU32::new(0),
                 id,
                 shared,
                 vtable: &Block::<F>::VTABLE,
-                join_waiter: Mutex::new(None),
+                join_waiter: Waiter::new(),
             },
             stage: UnsafeCell::new(Stage {
                 future: ManuallyDrop::new(future),
@@ -368,6 +393,26 @@ impl TaskPtr {
         ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
     }
 
+    /// The task whose own waker `waker` is, with a reference of its own;
+    /// `None` for any other waker.
+    pub(crate) fn of_waker(waker: &Waker) -> Option<TaskPtr> {
+        if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+            return None;
+        }
+        // SAFETY: a waker with this vtable owns a reference to the block its
+        // data points to, alive while `waker` is; the copy is not dropped.
+        let task = ManuallyDrop::new(unsafe { TaskPtr::from_raw(waker.data()) });
+        Some((*task).clone())
+    }
+
+    /// This task's waker, taking over this pointer's reference.
+    pub(crate) fn into_waker(self) -> Waker {
+        let raw = RawWaker::new(self.into_raw(), &WAKER_VTABLE);
+        // SAFETY: the vtable's functions expect a data pointer that owns one
+        // reference to a live block, which `into_raw` hands over.
+        unsafe { Waker::from_raw(raw) }
+    }
+
     /// Whether `waker` is this task's own waker (or a clone of it): then the
     /// code holding it runs inside this very task.
     pub(crate) fn is_own_waker(&self, waker: &Waker) -> bool {
@@ -391,7 +436,7 @@ impl TaskPtr {
         // runtime polls it once adopted.
         self.header().flags.wake_remote();
         // The queue's item takes over the clone's reference.
-        let sent = Remote::Spawn(ManuallyDrop::new(self.clone()).0.cast());
+        let sent = Remote::Spawn(self.clone().into_erased());
         if let Err(Remote::Spawn(rejected)) = self.header().shared.remote.try_push(sent) {
             // SAFETY: the reference made just above, handed back.
             drop(unsafe { TaskPtr::from_remote(rejected) });
@@ -406,7 +451,36 @@ impl TaskPtr {
     ///
     /// `sent` comes from [`TaskPtr::send_to_runtime`], and is taken back once.
     pub(crate) unsafe fn from_remote(sent: NonNull<()>) -> Self {
-        Self(sent.cast())
+        // SAFETY: `send_to_runtime` made `sent` with `into_erased`.
+        unsafe { Self::from_erased(sent) }
+    }
+
+    /// Gives up the pointer as an untyped word that keeps its reference,
+    /// for an owner that stores it as a word of its own (a remote queue's
+    /// item, a `JoinHandle`); [`TaskPtr::from_erased`] takes it back.
+    pub(crate) fn into_erased(self) -> NonNull<()> {
+        ManuallyDrop::new(self).0.cast()
+    }
+
+    /// Takes back the reference of a word made by [`TaskPtr::into_erased`].
+    ///
+    /// # Safety
+    ///
+    /// `erased` came from `into_erased`, and is taken back once.
+    pub(crate) unsafe fn from_erased(erased: NonNull<()>) -> Self {
+        Self(erased.cast())
+    }
+
+    /// Borrows a word made by [`TaskPtr::into_erased`] as the pointer it was.
+    ///
+    /// # Safety
+    ///
+    /// `erased` came from `into_erased` and still holds its reference.
+    pub(crate) unsafe fn borrow_erased(erased: &NonNull<()>) -> &TaskPtr {
+        // SAFETY: `TaskPtr` is a `repr(transparent)` `NonNull<Header>`, laid
+        // out as any `NonNull`; the word is a block's pointer that owns a
+        // reference (the caller's contract), as a `TaskPtr` does.
+        unsafe { &*(erased as *const NonNull<()>).cast::<TaskPtr>() }
     }
 
     fn into_raw(self) -> *const () {
@@ -448,7 +522,7 @@ impl Drop for TaskPtr {
 }
 
 // SAFETY: through a `TaskPtr` other threads touch only the header (atomics,
-// an `Arc<Shared>`, plain integers, a waker behind a mutex), take the
+// an `Arc<Shared>`, plain integers, a waker behind a lock), take the
 // outcome (through `take_output`, whose caller is the task's `JoinHandle`,
 // `Send` only if the output is) and free the block, which by then holds no
 // future and no output (see the module docs). Access to the future is
@@ -510,21 +584,34 @@ mod tests {
     /// The header, then room for the larger of `a` and `b` bytes, padded to
     /// the header's alignment.
     fn header_and_larger_of(a: usize, b: usize) -> usize {
-        64 + a.max(b).next_multiple_of(8)
+        56 + a.max(b).next_multiple_of(8)
     }
 
     #[test]
-    fn a_header_takes_64_bytes() {
-        assert_eq!(size_of::<Header>(), 64);
+    fn a_header_takes_56_bytes() {
+        assert_eq!(size_of::<Header>(), 56);
     }
 
     #[test]
-    fn a_small_task_takes_80_bytes() {
+    fn a_small_task_takes_72_bytes() {
         // The stage is the outcome: a `u64` or a two-word `JoinError`, told
         // apart through the error's never-zero task id.
         assert_eq!(size_of::<JoinError>(), 16);
         assert_eq!(size_of::<Result<u64, JoinError>>(), 16);
-        assert_eq!(block_size(&async { 6u64 * 7 }), 80);
+        assert_eq!(block_size(&async { 6u64 * 7 }), 72);
+    }
+
+    #[test]
+    fn a_sleeping_task_takes_104_bytes() {
+        // The shape of the module docs' example: 104 bytes fit the
+        // allocator's 112-byte chunk.
+        let duration = std::time::Duration::from_millis(5);
+        let sleeper = async move {
+            crate::time::sleep(duration).await;
+            std::time::Instant::now()
+        };
+        assert_eq!(size_of_val(&sleeper), 48);
+        assert_eq!(block_size(&sleeper), 104);
     }
 
     #[test]

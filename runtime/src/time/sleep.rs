@@ -12,16 +12,35 @@
 //!      ▼
 //!   registered ── poll again: same deadline → only the waker is updated
 //!      │                      reset deadline → the entry is moved, O(1)
-//!      │ the wheel fires the entry (wakes the task), or the clock passes
-//!      ▼ the deadline
+//!      │ the wheel fires the entry (wakes the task)
+//!      ▼
 //!   poll: Ready(()) and the entry is freed        drop at any point: the
 //!                                                 entry is unlinked and
 //!                                                 freed at once, O(1)
 //! ```
 //!
-//! A deadline already passed at the first poll completes without touching
-//! the wheel. Completion is decided by the clock (`now >= deadline`), never
-//! by the wheel's rounding, so a `Sleep` never completes early.
+//! # No clock read on the way
+//!
+//! A real clock costs a system call to read, and a sleeping task is polled
+//! twice (when it starts sleeping, and when its timer woke it), so neither
+//! poll reads it. Each relies on something that proves the deadline passed
+//! instead, and only ever errs towards "not yet":
+//!
+//! * **First poll** (and the poll after a `reset`): the deadline is compared
+//!   with the instant the driver last read the clock at (`fire_due`, once
+//!   per turn of the event loop; a paused clock is read exactly, it costs
+//!   nothing). Passed by then: `Ready` without touching the wheel. Not
+//!   passed by then, though maybe passed by now: the entry is placed, and
+//!   the wheel, which puts a past tick in its current slot, fires it at its
+//!   next advance, a turn later.
+//! * **Later polls**: the entry has fired, which the wheel does only once
+//!   the clock reached the deadline (it rounds deadlines up and the present
+//!   down), so the deadline passed: `Ready`. Not fired: the poll was
+//!   spurious (another branch of a `select`, say), and only the waker is
+//!   updated.
+//!
+//! So a `Sleep` never completes early, and completes at most one turn later
+//! than a fresh clock read would have let it.
 //!
 //! `Sleep` is `Unpin` (the wheel refers to it by slab key, not by address),
 //! so `(&mut sleep).await` works without pinning. Polled after completion it
@@ -55,6 +74,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::instant::{deadline_after, now};
+use crate::driver::clock::PackedInstant;
 use crate::driver::timer::{RemoteCancels, TimeDriver};
 use crate::driver::wheel::TimerKey;
 use crate::scheduler::context;
@@ -114,7 +134,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Awaiting the `Sleep` outside a weft runtime panics.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
+        deadline: PackedInstant::pack(deadline),
         registration: None,
     }
 }
@@ -145,15 +165,17 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// });
 /// ```
 pub struct Sleep {
-    deadline: Instant,
+    /// Packed into one word (see `PackedInstant`): a sleeping task carries
+    /// its `Sleep` inside its future, so every byte here is paid once per
+    /// sleeper.
+    deadline: PackedInstant,
     registration: Option<Registration>,
 }
 
 /// A `Sleep`'s entry in one runtime's wheel.
 ///
-/// A sleeping task carries its `Sleep` inside its future, so every byte
-/// here is paid once per sleeper: a flag, rather than a copy of the deadline
-/// the entry was placed for, keeps the whole `Sleep` at 32 bytes.
+/// A flag, rather than a copy of the deadline the entry was placed for,
+/// keeps the registration at two words and the whole `Sleep` at three.
 struct Registration {
     /// The driver the entry lives in, named by its cancellation handle.
     home: Arc<RemoteCancels>,
@@ -166,7 +188,7 @@ struct Registration {
 impl Sleep {
     /// The instant this `Sleep` completes at (on the runtime's clock).
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.unpack()
     }
 
     /// Whether the runtime's clock has reached the deadline: then the next
@@ -175,7 +197,7 @@ impl Sleep {
     /// The clock read is the current runtime's, or the real clock where no
     /// runtime runs.
     pub fn is_elapsed(&self) -> bool {
-        now() >= self.deadline
+        now() >= self.deadline()
     }
 
     /// Changes the deadline, earlier or later, even after completion: the
@@ -183,6 +205,7 @@ impl Sleep {
     /// poll; a `Sleep` is owned by the one task that polls it, so nobody can
     /// be waiting on it meanwhile.
     pub fn reset(&mut self, deadline: Instant) {
+        let deadline = PackedInstant::pack(deadline);
         if deadline == self.deadline {
             return;
         }
@@ -219,26 +242,35 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // The module docs explain why no poll reads the clock.
         let this = self.get_mut();
         let driver = context::time_driver();
-        if driver.now() >= this.deadline {
-            this.leave(Some(&driver));
-            return Poll::Ready(());
-        }
+        let deadline = this.deadline;
         match &mut this.registration {
-            Some(registration) if Arc::ptr_eq(&registration.home, driver.remote_cancels()) => {
-                if registration.deadline_changed {
-                    driver.reschedule(registration.key, this.deadline, cx.waker());
-                    registration.deadline_changed = false;
-                } else {
-                    driver.set_waker(registration.key, cx.waker());
+            Some(registration)
+                if Arc::ptr_eq(&registration.home, driver.remote_cancels())
+                    && !registration.deadline_changed =>
+            {
+                if driver.remove_if_fired(registration.key) {
+                    this.registration = None;
+                    return Poll::Ready(());
                 }
+                driver.set_waker(registration.key, cx.waker());
+            }
+            _ if deadline <= driver.observed_now() => {
+                this.leave(Some(&driver));
+                return Poll::Ready(());
+            }
+            Some(registration) if Arc::ptr_eq(&registration.home, driver.remote_cancels()) => {
+                // `reset` moved the deadline.
+                driver.reschedule(registration.key, deadline, cx.waker());
+                registration.deadline_changed = false;
             }
             _ => {
                 // First poll, or first poll on another runtime than the one
                 // it was registered with: register here (and leave there).
                 this.leave(Some(&driver));
-                let key = driver.register(this.deadline, cx.waker());
+                let key = driver.register(deadline, cx.waker());
                 this.registration = Some(Registration {
                     home: driver.remote_cancels().clone(),
                     key,
@@ -259,7 +291,7 @@ impl Drop for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .field("registered", &self.registration.is_some())
             .finish()
     }

@@ -101,12 +101,16 @@
 //! how many were ever created.
 //!
 //! Every sleeping task owns one entry, so its size is paid once per sleeper
-//! (100 000 sleeping tasks hold 100 000 entries). It takes 32 bytes on
+//! (100 000 sleeping tasks hold 100 000 entries). It takes 24 bytes on
 //! 64-bit targets, the slab's vacant/occupied tag included:
 //!
 //! ```text
-//!   tick u64 (8) │ waker Option<Waker> (16) │ prev (4) │ next (4)
+//!   tick u64 (8) │ waker Option<StoredWaker> (8) │ prev (4) │ next (4)
 //! ```
+//!
+//! The waker is kept in one word (`executor/stored_waker.rs`: a task's own
+//! waker as its task pointer, any other waker boxed) and handed back as a
+//! `Waker` when it fires.
 //!
 //! Node numbers are `NonZeroU32`s: four bytes, and the zero they never take
 //! is where the slab marks a vacant slot, so the tag costs no extra word.
@@ -131,6 +135,8 @@ use std::num::NonZeroU32;
 use std::task::Waker;
 
 use slab::Slab;
+
+use crate::executor::stored_waker::StoredWaker;
 
 /// log2 of the number of slots per level.
 const SLOT_BITS: u32 = 6;
@@ -229,7 +235,7 @@ struct Entry {
     /// The tick the timer is due at (clamped to `elapsed` when it was placed).
     tick: u64,
     /// Taken when the timer fires.
-    waker: Option<Waker>,
+    waker: Option<StoredWaker>,
     /// Alone once fired: unlinked, waiting for its owner to remove it.
     links: Links,
 }
@@ -295,12 +301,12 @@ impl Wheel {
     }
 
     /// Registers a timer due at `tick`.
-    pub(crate) fn insert(&mut self, tick: u64, waker: Waker) -> TimerKey {
+    pub(crate) fn insert(&mut self, tick: u64, waker: &Waker) -> TimerKey {
         let entry = self.entries.vacant_entry();
         let node = Node::entry(entry.key());
         entry.insert(Entry {
             tick,
-            waker: Some(waker),
+            waker: Some(StoredWaker::new(waker)),
             links: Links::alone(node),
         });
         self.link(node, tick);
@@ -315,17 +321,23 @@ impl Wheel {
 
     /// Makes `waker` the one to wake; returns the waker it replaces, for the
     /// caller to drop once it no longer borrows the wheel.
-    pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> Option<Waker> {
+    pub(crate) fn set_waker(&mut self, key: TimerKey, waker: &Waker) -> Option<StoredWaker> {
         let slot = &mut self.entries[key.0.key()].waker;
         match slot {
             Some(current) if current.will_wake(waker) => None,
-            _ => slot.replace(waker.clone()),
+            _ => slot.replace(StoredWaker::new(waker)),
         }
+    }
+
+    /// Whether the timer has fired (and was not rescheduled since): it is
+    /// then in no list.
+    pub(crate) fn has_fired(&self, key: TimerKey) -> bool {
+        self.entries[key.0.key()].links.next == key.0
     }
 
     /// Cancels the timer (if it has not fired) and frees its slab slot.
     /// Returns its waker, for the caller to drop outside any borrow.
-    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<StoredWaker> {
         self.unlink(key.0);
         self.entries.remove(key.0.key()).waker
     }
@@ -408,7 +420,7 @@ impl Wheel {
             entry.links = Links::alone(cursor);
             self.linked -= 1;
             if entry.tick <= self.elapsed {
-                fired.extend(entry.waker.take());
+                fired.extend(entry.waker.take().map(StoredWaker::into_waker));
                 count += 1;
             } else {
                 let tick = entry.tick;
