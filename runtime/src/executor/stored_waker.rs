@@ -3,30 +3,40 @@
 //! A `Waker` is two words, a data pointer and a vtable. A structure that
 //! keeps one waker per waiting task pays both for every task: the timing
 //! wheel holds one per sleeper, so with 100 000 sleeping tasks each word is
-//! 800 kB. Nearly all of those wakers are the runtime's own task wakers,
-//! whose vtable is known and whose data pointer is a counted task pointer:
-//! the pointer alone says everything. So a stored waker is one word:
+//! 800 kB. Nearly all of those wakers are the runtime's own: a
+//! task's waker, or the waker of `block_on`'s future. Their vtables are
+//! known and their data pointers are counted pointers, so the pointer alone
+//! says everything. A stored waker is one word:
 //!
 //! ```text
-//!   a task's own waker ──▶ its TaskPtr (the waker's reference)   low bit 0
-//!   any other waker ─────▶ Box<Waker>                            low bit 1
+//!   a task's own waker ──▶ its TaskPtr (the waker's reference)   low bits 00
+//!   block_on's waker ────▶ its Arc<MainWaker> (the same)         low bits 10
+//!   any other waker ─────▶ Box<Waker>                            low bits 01
 //! ```
 //!
-//! Both pointers are aligned to 8 bytes, so the low bit is free to tell them
-//! apart, and the word is never null, so `Option<StoredWaker>` is one word
-//! too. Storing a task's waker costs what cloning it costs (a reference
-//! count); only a waker from elsewhere (a combinator's, another
-//! executor's) costs a small allocation. Turned back into a `Waker`, the
-//! task's pointer becomes its waker again, with no allocation.
+//! All three pointers are aligned to 8 bytes, so the two low bits are free
+//! to tell them apart, and the word is never null, so `Option<StoredWaker>`
+//! is one word too. Storing one of the runtime's wakers costs what cloning
+//! it costs (a reference count); only a waker from elsewhere (a
+//! combinator's, another executor's) costs a small allocation. Turned back
+//! into a `Waker`, the pointer becomes its waker again, with no
+//! allocation.
 
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::Waker;
 
+use std::sync::Arc;
+
 use super::task_block::TaskPtr;
+use super::wake::MainWaker;
 
 /// Set in the word of a boxed waker.
-const BOXED: usize = 1;
+const BOXED: usize = 0b01;
+/// Set in the word of `block_on`'s waker.
+const MAIN: usize = 0b10;
+/// The bits that tell the three kinds apart.
+const KIND: usize = BOXED | MAIN;
 
 /// A waker in one word; see the module docs.
 pub(crate) struct StoredWaker(NonNull<()>);
@@ -40,29 +50,37 @@ unsafe impl Sync for StoredWaker {}
 /// What a stored word holds.
 enum Held {
     Task(ManuallyDrop<TaskPtr>),
+    Main(ManuallyDrop<Arc<MainWaker>>),
     Boxed(*mut Waker),
 }
 
 impl StoredWaker {
     /// Stores a clone of `waker`.
     pub(crate) fn new(waker: &Waker) -> Self {
-        match TaskPtr::of_waker(waker) {
-            Some(task) => Self(task.into_erased()),
-            None => {
-                let boxed = NonNull::from(Box::leak(Box::new(waker.clone())));
-                Self(boxed.cast::<()>().map_addr(|addr| addr | BOXED))
-            }
+        if let Some(task) = TaskPtr::of_waker(waker) {
+            return Self(task.into_erased());
         }
+        let (pointer, kind) = match MainWaker::of_waker(waker) {
+            Some(main) => (Arc::into_raw(main).cast_mut().cast::<()>(), MAIN),
+            None => (Box::into_raw(Box::new(waker.clone())).cast::<()>(), BOXED),
+        };
+        let pointer = NonNull::new(pointer).expect("an `Arc` or a `Box` is never null");
+        Self(pointer.map_addr(|addr| addr | kind))
     }
 
     fn held(&self) -> Held {
         let word = self.0;
-        if word.addr().get() & BOXED == 0 {
-            // SAFETY: without the bit, the word came from `into_erased` and
+        let pointer = word.as_ptr().map_addr(|addr| addr & !KIND);
+        match word.addr().get() & KIND {
+            // SAFETY: without a bit, the word came from `into_erased` and
             // owns its reference; the copy is never dropped.
-            Held::Task(ManuallyDrop::new(unsafe { TaskPtr::from_erased(word) }))
-        } else {
-            Held::Boxed(word.as_ptr().map_addr(|addr| addr & !BOXED).cast())
+            0 => Held::Task(ManuallyDrop::new(unsafe { TaskPtr::from_erased(word) })),
+            // SAFETY: with `MAIN`, the pointer came from `Arc::into_raw` and
+            // owns a strong reference; the copy is never dropped.
+            MAIN => Held::Main(ManuallyDrop::new(unsafe {
+                Arc::from_raw(pointer.cast::<MainWaker>())
+            })),
+            _ => Held::Boxed(pointer.cast()),
         }
     }
 
@@ -71,6 +89,7 @@ impl StoredWaker {
     pub(crate) fn will_wake(&self, waker: &Waker) -> bool {
         match self.held() {
             Held::Task(task) => task.is_own_waker(waker),
+            Held::Main(main) => MainWaker::is_woken_by(&main, waker),
             // SAFETY: the word owns the box, alive while `self` is.
             Held::Boxed(boxed) => unsafe { &*boxed }.will_wake(waker),
         }
@@ -81,6 +100,7 @@ impl StoredWaker {
         let this = ManuallyDrop::new(self);
         match this.held() {
             Held::Task(task) => ManuallyDrop::into_inner(task).into_waker(),
+            Held::Main(main) => MainWaker::into_waker(ManuallyDrop::into_inner(main)),
             // SAFETY: the word owned the box, handed over here once (`this`
             // is not dropped).
             Held::Boxed(boxed) => *unsafe { Box::from_raw(boxed) },
@@ -92,6 +112,7 @@ impl Drop for StoredWaker {
     fn drop(&mut self) {
         match self.held() {
             Held::Task(task) => drop(ManuallyDrop::into_inner(task)),
+            Held::Main(main) => drop(ManuallyDrop::into_inner(main)),
             // SAFETY: the word owns the box, released once, here.
             Held::Boxed(boxed) => drop(unsafe { Box::from_raw(boxed) }),
         }
@@ -151,5 +172,30 @@ mod tests {
             back.wake();
         };
         crate::run(async { crate::spawn(task).await.unwrap() });
+    }
+
+    #[test]
+    fn block_ons_own_waker_is_stored_as_its_pointer() {
+        crate::run(async {
+            let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+            let stored = StoredWaker::new(&waker);
+            assert_eq!(stored.0.addr().get() & KIND, MAIN);
+            assert!(stored.will_wake(&waker));
+            assert!(!StoredWaker::new(Waker::noop()).will_wake(&waker));
+            let back = stored.into_waker();
+            assert!(back.will_wake(&waker));
+            drop(back);
+            // A stored copy made inside a poll wakes this future again.
+            let mut woken = false;
+            std::future::poll_fn(|cx| {
+                if woken {
+                    return std::task::Poll::Ready(());
+                }
+                woken = true;
+                StoredWaker::new(cx.waker()).into_waker().wake();
+                std::task::Poll::Pending
+            })
+            .await;
+        });
     }
 }

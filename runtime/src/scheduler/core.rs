@@ -33,7 +33,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -193,7 +193,7 @@ impl Core {
             id: self.next_task_id(),
             shared: self.shared().clone(),
         });
-        let waker = Waker::from(main.clone());
+        let waker = MainWaker::into_waker(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(fut);
         #[cfg(feature = "sim")]
