@@ -79,11 +79,21 @@ impl WakeList {
     /// Wakes every gathered waker, in the order they were pushed, leaving
     /// the list empty.
     ///
-    /// Most operations wake nobody, so the check for that is kept small
+    /// Most operations wake nobody, and most of the rest wake one task (a
+    /// release, a put, a `notify`), so those two cases are kept small
     /// enough to inline into every caller; the loop lives out of line.
     #[inline]
     pub(crate) fn wake_all(&mut self) {
-        if self.len != 0 {
+        if self.len == 0 {
+            return;
+        }
+        if self.len == 1 {
+            // The length goes to zero first, as in `take`.
+            self.len = 0;
+            // SAFETY: with `len == 1` the first inline slot holds a waker;
+            // the length is now zero, so it is read once, here.
+            unsafe { self.inline[0].assume_init_read() }.wake();
+        } else {
             self.wake_gathered();
         }
     }
@@ -188,6 +198,24 @@ mod tests {
         );
         list.wake_all();
         assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn every_small_count_wakes_each_waker_once_and_leaves_the_list_empty() {
+        // 0 and 1 take the inline shortcuts of `wake_all`, the rest the loop.
+        for count in [0, 1, 2, INLINE_WAKERS] {
+            let log = Arc::new(Log::default());
+            let mut list = WakeList::new();
+            for id in 0..count {
+                list.push(id_waker(id, &log));
+            }
+            list.wake_all();
+            assert_eq!(*log.0.lock().unwrap(), (0..count).collect::<Vec<_>>());
+            assert_eq!(Arc::strong_count(&log), 1, "{count}: each waker consumed");
+            assert_eq!(format!("{list:?}"), format!("{:?}", WakeList::new()));
+            list.wake_all();
+            assert_eq!(log.0.lock().unwrap().len(), count, "{count}: none twice");
+        }
     }
 
     /// A waker that panics when woken.

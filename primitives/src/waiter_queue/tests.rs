@@ -115,6 +115,41 @@ fn unlink_from_front_middle_and_back() {
 }
 
 #[test]
+fn a_head_left_with_a_stale_prev_unlinks_without_touching_it() {
+    // `pop_front` leaves the new head's `prev` naming the popped node; once
+    // that slot is freed and reused by a new waiter at the back, writing
+    // through the stale link would cut the new waiter out of the FIFO.
+    let waker = noop_waker_ref();
+    let mut queue = WaiterQueue::new();
+    let a = queue.push_back('a', waker);
+    let b = queue.push_back('b', waker);
+    assert_eq!(queue.grant_front_and_free(&mut WakeList::new()), Some('a'));
+    let c = queue.push_back('c', waker);
+    assert_eq!(c, a, "the freed slot is reused");
+    let d = queue.push_back('d', waker);
+    assert_eq!(queue.cancel(b), 'b'); // the head, its `prev` stale
+    assert_eq!(keys(&queue), [c, d]);
+    assert_eq!(format!("{queue:?}"), "['c', 'd']");
+
+    // Every position again, after a pop: the head, the back, the middle.
+    let e = queue.push_back('e', waker);
+    assert_eq!(queue.pop_front(), Some(c));
+    assert_eq!(queue.cancel(e), 'e'); // the back
+    assert_eq!(keys(&queue), [d]);
+    let f = queue.push_back('f', waker);
+    let g = queue.push_back('g', waker);
+    assert_eq!(queue.cancel(f), 'f'); // the middle
+    assert_eq!(keys(&queue), [d, g]);
+    assert_eq!(queue.cancel(d), 'd'); // the head again
+    assert_eq!(keys(&queue), [g]);
+    assert_eq!(queue.cancel(g), 'g');
+    assert!(queue.is_empty());
+    let h = queue.push_back('h', waker);
+    assert_eq!(keys(&queue), [h]);
+    assert_eq!(queue.len(), 1);
+}
+
+#[test]
 fn debug_lists_linked_states_front_to_back() {
     let waker = noop_waker_ref();
     let mut queue = WaiterQueue::new();
