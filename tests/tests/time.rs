@@ -474,6 +474,16 @@ fn timer_futures_are_send_and_sync() {
 }
 
 #[test]
+fn a_timeout_is_its_future_and_a_sleep_side_by_side() {
+    // The limit waiting for the first pending poll shares the space of the
+    // `Sleep` that poll makes, and their tag a spare byte of the `Sleep`.
+    assert_eq!(
+        size_of::<time::Timeout<std::future::Ready<u64>>>(),
+        size_of::<Option<std::future::Ready<u64>>>() + size_of::<time::Sleep>()
+    );
+}
+
+#[test]
 fn a_sleep_dropped_off_its_runtime_frees_its_timer_at_the_next_turn() {
     let rt = paused();
     let mut nap = time::sleep(Duration::from_secs(5));

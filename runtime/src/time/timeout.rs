@@ -1,6 +1,8 @@
 //! [`timeout`]: run a future with a deadline (asyncio's `wait_for`).
 //!
-//! A [`Timeout`] owns the inner future and a [`Sleep`]. Each poll:
+//! A [`Timeout`] owns the inner future and its limit (a duration, or an
+//! instant for [`timeout_at`]); the first poll that finds the inner future
+//! pending turns the limit into a [`Sleep`] in the same place. Each poll:
 //!
 //! ```text
 //!   poll inner ── Ready(v) ──▶ drop inner, cancel the timer ──▶ Ready(Ok(v))
@@ -16,6 +18,12 @@
 //! inner future is dropped right away, as asyncio cancels the awaitable; on
 //! success the timer leaves the wheel right away. Dropping the `Timeout`
 //! drops both.
+//!
+//! Most timeouts guard work that finishes in time, often at its first poll,
+//! so that path is kept short: building a `Timeout` writes the inner future
+//! and the limit (whose tag sits in a spare byte of the `Sleep` it shares
+//! its place with), and the ready poll empties the inner future's slot and
+//! tests whether a timer was armed, nothing more.
 
 use std::error::Error;
 use std::fmt;
@@ -58,8 +66,7 @@ use super::sleep::{sleep_until, Sleep};
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: Some(future.into_future()),
-        limit: Limit::After(duration),
-        sleep: None,
+        timer: Timer::After(duration),
     }
 }
 
@@ -85,8 +92,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: Some(future.into_future()),
-        limit: Limit::At(deadline),
-        sleep: None,
+        timer: Timer::At(deadline),
     }
 }
 
@@ -110,18 +116,24 @@ pub struct Timeout<F> {
     /// `None` once the `Timeout` has completed: the inner future is dropped
     /// as soon as the outcome is known.
     future: Option<F>,
-    limit: Limit,
-    /// Made at the first poll that finds the inner future pending.
-    sleep: Option<Sleep>,
+    timer: Timer,
 }
 
-/// When a [`Timeout`] gives up.
-#[derive(Debug, Clone, Copy)]
-enum Limit {
+/// A [`Timeout`]'s deadline: a limit until the first poll that finds the
+/// inner future pending, an armed [`Sleep`] from then on.
+///
+/// One enum rather than a limit beside an `Option<Sleep>`: the limit and
+/// the `Sleep` are never needed together, and the tag lives in a spare byte
+/// of the `Sleep`, so the `Timeout` is its future plus a `Sleep`, and one
+/// whose future is ready at once writes the limit and that byte, no more.
+enum Timer {
     /// This long after the first poll that found the inner future pending.
     After(Duration),
     /// At this instant.
     At(Instant),
+    /// The first pending poll made this; it stays (cancelled) once the
+    /// outcome is known, so `deadline()` still answers.
+    Armed(Sleep),
 }
 
 impl<F> Timeout<F> {
@@ -129,10 +141,10 @@ impl<F> Timeout<F> {
     /// start for [`timeout_at`], and from the first poll that found the
     /// inner future pending for [`timeout`] (`None` before).
     pub fn deadline(&self) -> Option<Instant> {
-        match (&self.sleep, self.limit) {
-            (Some(sleep), _) => Some(sleep.deadline()),
-            (None, Limit::At(deadline)) => Some(deadline),
-            (None, Limit::After(_)) => None,
+        match &self.timer {
+            Timer::After(_) => None,
+            Timer::At(deadline) => Some(*deadline),
+            Timer::Armed(sleep) => Some(sleep.deadline()),
         }
     }
 }
@@ -155,31 +167,27 @@ impl<F: Future> Future for Timeout<F> {
         // SAFETY: `future` is structurally pinned: it is only ever used
         // through the `Pin` made here (polled, or dropped in place by
         // `Pin::set`), never moved out, and `Timeout` has no `Drop` impl that
-        // could move it. `limit` and `sleep` are not pinned (`Sleep` is
-        // `Unpin`), so plain references to them are fine.
-        let (mut future, limit, sleep) = unsafe {
+        // could move it. `timer` is not pinned (`Sleep` is `Unpin`), so a
+        // plain reference to it is fine.
+        let (mut future, timer) = unsafe {
             let this = self.get_unchecked_mut();
-            (
-                Pin::new_unchecked(&mut this.future),
-                &this.limit,
-                &mut this.sleep,
-            )
+            (Pin::new_unchecked(&mut this.future), &mut this.timer)
         };
         let Some(inner) = future.as_mut().as_pin_mut() else {
             panic!("`Timeout` polled after it completed");
         };
         if let Poll::Ready(output) = inner.poll(cx) {
             future.set(None);
-            if let Some(sleep) = sleep {
+            if let Timer::Armed(sleep) = timer {
                 sleep.cancel();
             }
             return Poll::Ready(Ok(output));
         }
-        let limit = *limit;
-        let sleep = sleep.get_or_insert_with(|| match limit {
-            Limit::At(deadline) => sleep_until(deadline),
-            Limit::After(duration) => sleep_until(deadline_after(now(), duration)),
-        });
+        let sleep = match *timer {
+            Timer::Armed(ref mut sleep) => sleep,
+            Timer::At(deadline) => timer.arm(deadline),
+            Timer::After(duration) => timer.arm(deadline_after(now(), duration)),
+        };
         if Pin::new(&mut *sleep).poll(cx).is_ready() {
             future.set(None);
             return Poll::Ready(Err(Elapsed {
@@ -187,6 +195,17 @@ impl<F: Future> Future for Timeout<F> {
             }));
         }
         Poll::Pending
+    }
+}
+
+impl Timer {
+    /// Replaces the limit by a `Sleep` until `deadline` and returns it.
+    fn arm(&mut self, deadline: Instant) -> &mut Sleep {
+        *self = Timer::Armed(sleep_until(deadline));
+        match self {
+            Timer::Armed(sleep) => sleep,
+            Timer::After(_) | Timer::At(_) => unreachable!("armed just now"),
+        }
     }
 }
 
@@ -233,5 +252,71 @@ impl Error for Elapsed {}
 impl From<Elapsed> for io::Error {
     fn from(elapsed: Elapsed) -> Self {
         io::Error::new(io::ErrorKind::TimedOut, elapsed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::future::{pending, poll_fn};
+    use std::pin::pin;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::{yield_now, Builder};
+
+    /// An inner future that is not `Unpin` (so the pinning is real) and
+    /// sets `dropped` when it is dropped, after `yields` pending polls if it
+    /// completes.
+    fn guarded(dropped: &Rc<Cell<bool>>, yields: usize, finish: bool) -> impl Future<Output = u8> {
+        struct SetOnDrop(Rc<Cell<bool>>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let flag = SetOnDrop(dropped.clone());
+        async move {
+            let _flag = flag;
+            for _ in 0..yields {
+                yield_now().await;
+            }
+            if !finish {
+                pending::<()>().await;
+            }
+            7
+        }
+    }
+
+    /// Each outcome drops the pinned inner future where it lies, as soon as
+    /// the outcome is known, while the `Timeout` itself is still alive.
+    #[test]
+    fn each_outcome_drops_the_inner_future_in_place_at_once() {
+        let rt = Builder::new().start_paused(true).build();
+        rt.block_on(async {
+            let second = Duration::from_secs(1);
+            for (yields, finish, expected) in
+                [(0, true, Ok(7)), (2, true, Ok(7)), (0, false, Err(()))]
+            {
+                let dropped = Rc::new(Cell::new(false));
+                let mut timeout = pin!(timeout(second, guarded(&dropped, yields, finish)));
+                let output = timeout.as_mut().await;
+                assert_eq!(output.map_err(|_| ()), expected);
+                assert!(dropped.get());
+                assert_eq!(timeout.deadline().is_some(), yields > 0 || !finish);
+                assert!(format!("{timeout:?}").contains("completed: true"));
+            }
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "`Timeout` polled after it completed")]
+    fn polling_after_completion_panics() {
+        let rt = Builder::new().start_paused(true).build();
+        rt.block_on(async {
+            let mut timeout = pin!(timeout(Duration::from_secs(1), async { 7 }));
+            assert_eq!(timeout.as_mut().await, Ok(7));
+            poll_fn(|cx| timeout.as_mut().poll(cx)).await.ok();
+        });
     }
 }
