@@ -29,7 +29,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_lite::FutureExt;
+use futures::FutureExt as _;
+use futures_lite::FutureExt as _;
 
 /// An executor the workloads can run on.
 ///
@@ -80,30 +81,11 @@ pub trait BenchRuntime {
     /// passed first.
     ///
     /// Every adapter returns the runtime's own timeout future as a user
-    /// would write it inline, changed only in its output type; none wraps
+    /// would write it inline, its output mapped (`FutureExt::map`); none wraps
     /// it in an `async fn` of its own. (An `async fn` adapter around one
     /// runtime and a bare combinator for another once made the row measure
     /// the wrappers: about 21 of weft's 33 instructions per ready timeout.)
     fn timeout<F: Future>(duration: Duration, fut: F) -> impl Future<Output = Option<F::Output>>;
-}
-
-/// A timeout future whose `Result` output becomes an `Option`, the common
-/// output of [`BenchRuntime::timeout`].
-struct OkOrNone<T>(T);
-
-impl<T, O, E> Future for OkOrNone<T>
-where
-    T: Future<Output = Result<O, E>>,
-{
-    type Output = Option<O>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<O>> {
-        // SAFETY: the one field is structurally pinned: it is only ever used
-        // through this `Pin`, never moved out, and `OkOrNone` has no `Drop`
-        // impl that could move it.
-        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
-        inner.poll(cx).map(Result::ok)
-    }
 }
 
 /// A join handle whose output is `Result<T, E>` turned into a future of `T`
@@ -174,7 +156,7 @@ impl BenchRuntime for Weft {
     }
 
     fn timeout<F: Future>(duration: Duration, fut: F) -> impl Future<Output = Option<F::Output>> {
-        OkOrNone(weft_runtime::timeout(duration, fut))
+        weft_runtime::timeout(duration, fut).map(Result::ok)
     }
 }
 
@@ -231,7 +213,7 @@ impl BenchRuntime for Tokio {
     }
 
     fn timeout<F: Future>(duration: Duration, fut: F) -> impl Future<Output = Option<F::Output>> {
-        OkOrNone(tokio::time::timeout(duration, fut))
+        tokio::time::timeout(duration, fut).map(Result::ok)
     }
 }
 

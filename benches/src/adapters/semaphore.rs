@@ -6,6 +6,8 @@
 
 use std::future::Future;
 
+use futures::FutureExt as _;
+
 /// A counting semaphore whose permit is returned on drop.
 ///
 /// ```
@@ -33,6 +35,17 @@ pub trait AsyncSemaphore: Send + Sync + 'static {
     fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send;
 }
 
+/// Unwraps an acquire of a semaphore the benchmark never closes.
+///
+/// weft's and tokio's acquires return a `Result` (closing fails them),
+/// async-lock's a guard. Each adapter returns its semaphore's own acquire
+/// future, its output mapped by this where there is a `Result`, rather than
+/// an `async fn` around it: the row then compares the semaphores, not the
+/// wrappers (see [`BenchRuntime::timeout`](crate::runtimes::BenchRuntime::timeout)).
+fn never_closed<P, E: std::fmt::Debug>(acquired: Result<P, E>) -> P {
+    acquired.expect("the benchmark never closes the semaphore")
+}
+
 impl AsyncSemaphore for weft_primitives::Semaphore {
     type Permit<'a> = weft_primitives::SemaphorePermit<'a>;
 
@@ -40,10 +53,8 @@ impl AsyncSemaphore for weft_primitives::Semaphore {
         weft_primitives::Semaphore::new(permits)
     }
 
-    async fn acquire(&self) -> Self::Permit<'_> {
-        weft_primitives::Semaphore::acquire(self)
-            .await
-            .expect("the benchmark never closes the semaphore")
+    fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send {
+        weft_primitives::Semaphore::acquire(self).map(never_closed)
     }
 }
 
@@ -54,10 +65,8 @@ impl AsyncSemaphore for tokio::sync::Semaphore {
         tokio::sync::Semaphore::new(permits)
     }
 
-    async fn acquire(&self) -> Self::Permit<'_> {
-        tokio::sync::Semaphore::acquire(self)
-            .await
-            .expect("the benchmark never closes the semaphore")
+    fn acquire(&self) -> impl Future<Output = Self::Permit<'_>> + Send {
+        tokio::sync::Semaphore::acquire(self).map(never_closed)
     }
 }
 
