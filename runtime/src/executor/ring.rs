@@ -55,8 +55,10 @@ impl<T: Copy> Ring<T> {
     /// Queues `value` at the back.
     #[inline]
     pub(crate) fn push_back(&mut self, value: T) {
-        if self.len == self.slots.len() {
-            self.grow(value);
+        // `>=` rather than `==`: past it the compiler knows `len` is below
+        // the capacity, so the masked index needs no bounds check.
+        if self.len >= self.slots.len() {
+            return self.grow_and_push(value);
         }
         let slot = self.slot(self.len);
         self.slots[slot] = value;
@@ -118,17 +120,21 @@ impl<T: Copy> Ring<T> {
     }
 
     /// Doubles the capacity of a full ring (or gives an empty one its
-    /// first slots), moving the values to the front in queue order; the
-    /// new slots start as copies of `filler`.
+    /// first slots), moving the values to the front in queue order, then
+    /// queues `value`. Out of line, so that the common push keeps nothing
+    /// in registers across a call.
     #[cold]
-    fn grow(&mut self, filler: T) {
+    #[inline(never)]
+    fn grow_and_push(&mut self, value: T) {
         let capacity = (self.slots.len() * 2).max(8);
-        let mut slots = vec![filler; capacity].into_boxed_slice();
+        // Every slot must hold a value: the new ones start as `value`.
+        let mut slots = vec![value; capacity].into_boxed_slice();
         for (i, slot) in slots.iter_mut().take(self.len).enumerate() {
             *slot = self.slots[self.slot(i)];
         }
         self.slots = slots;
         self.head = 0;
+        self.len += 1;
     }
 }
 
