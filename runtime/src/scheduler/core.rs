@@ -4,7 +4,7 @@
 //!            ┌────────────────────────── block_on loop ───────────────────────────┐
 //!            │                                                                    │
 //!  spawn ──▶ run queue ──▶ poll up to EVENT_INTERVAL tasks ──▶ move remote wakes ─┤
-//!  local     (VecDeque)          │                             and spawns into    │
+//!  local     (ring buffer)       │                             and spawns into    │
 //!  wakes ───────▲                ▼                             the run queue      │
 //!            │  fire due timers ◀┘                                                │
 //!            │        │                                                           │
@@ -21,6 +21,11 @@
 //! * A host loop runs the same loop body one round at a time
 //!   ([`Core::turn`], behind `Runtime::turn`): `block_on` and `turn` share
 //!   `run_ready` and `turn_drivers`, so neither pays for the other.
+//! * One poll is the task's slab slot (its id checked against the entry),
+//!   its wake flags (one load when only local wakes queued it), two
+//!   counters and the call through the task's vtable. The clock is read
+//!   around a poll only when a slow-poll threshold was set
+//!   ([`Core::poll_timed`]), so a runtime without one pays nothing for it.
 //! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
 //!   always ready, so busy tasks cannot starve I/O and timers.
 //! * With the paused clock, when no task is ready and no I/O event is
