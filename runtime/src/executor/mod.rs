@@ -12,6 +12,7 @@
 //!   wake_flags     a task's "queued?" and "aborted?" flags      (loom-checked)
 //!   remote         the queue other threads push wakes onto      (loom-checked)
 //!   shared         Shared: the part of a runtime other threads touch
+//!   ring           a FIFO ring buffer with a power-of-two capacity
 //!   sim_hooks      (feature `sim`) seeded choice of the next task, schedule
 //!                  digest, trace recording; uses `sim`'s leaf modules
 //!                  (rng, policy, trace), which import nothing of the runtime
@@ -32,6 +33,7 @@ pub(crate) mod join_error;
 pub(crate) mod panic_message;
 pub mod remote;
 pub(crate) mod rendezvous;
+pub(crate) mod ring;
 pub(crate) mod run_queue;
 pub(crate) mod shared;
 #[cfg(feature = "sim")]

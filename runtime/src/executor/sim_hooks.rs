@@ -23,10 +23,11 @@
 //! a different one.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::ring::Ring;
 use super::task_ref::{TaskId, TaskRef};
 use crate::sim::policy::{Chooser, Policy};
 use crate::sim::trace::{EventKind, Recorder, Trace};
@@ -100,7 +101,7 @@ impl SimHooks {
     /// Takes the task to run next out of `queue`: the seed's choice, or
     /// the front.
     #[inline(never)]
-    pub(crate) fn pick(&self, queue: &mut VecDeque<TaskRef>) -> Option<TaskRef> {
+    pub(crate) fn pick(&self, queue: &mut Ring<TaskRef>) -> Option<TaskRef> {
         let Some(chooser) = &self.chooser else {
             return queue.pop_front();
         };
@@ -109,8 +110,8 @@ impl SimHooks {
         }
         let index = chooser
             .borrow_mut()
-            .pick(queue.len(), |i| queue[i].packed());
-        queue.remove(index)
+            .pick(queue.len(), |i| queue.get(i).packed());
+        Some(queue.remove(index))
     }
 
     /// `task` was queued, from this thread or (`remote`) another one.

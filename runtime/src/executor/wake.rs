@@ -44,7 +44,18 @@ pub(crate) fn wake(flags: &WakeFlags, task: impl Fn() -> TaskRef, owner: &Shared
             queue.push(task());
         }
     });
-    if queued_here.is_none() && flags.wake_remote() {
+    if queued_here.is_none() {
+        wake_remote(flags, task, owner);
+    }
+}
+
+/// The remote half of [`wake`], kept out of line: its lock and its system
+/// call would otherwise make the local path save and restore registers
+/// that only this half needs.
+#[cold]
+#[inline(never)]
+fn wake_remote(flags: &WakeFlags, task: impl Fn() -> TaskRef, owner: &Shared) {
+    if flags.wake_remote() {
         owner.remote.push(Remote::Wake(task()));
     }
 }

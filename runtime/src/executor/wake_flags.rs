@@ -20,7 +20,9 @@
 //! * Right **before a poll**, the runtime clears both. It clears
 //!   `REMOTE_QUEUED` with a read-modify-write (only when a load saw it set),
 //!   so a remote wake that comes after that either sees the bit clear and
-//!   queues the task again, or was already covered by this poll.
+//!   queues the task again, or was already covered by this poll. A task
+//!   that only local wakes queued (the common case) finds `shared` zero
+//!   with one load, and `queued` decides alone.
 //!
 //! A task can therefore sit in the run queue twice, once per path. The
 //! first entry clears both flags and polls; the second finds neither flag
@@ -99,7 +101,23 @@ impl WakeFlags {
     /// Called by the runtime, on its thread, for each run-queue entry of the
     /// task, right before polling it: clears the queued flags, so that a wake
     /// during the poll queues the task again.
+    #[inline]
     pub fn start_poll(&self) -> PollStart {
+        // The common case (module docs): neither shared bit is set.
+        if self.shared.load(Ordering::Acquire) == 0 {
+            if !self.queued.load(Ordering::Relaxed) {
+                return PollStart::Skip;
+            }
+            self.queued.store(false, Ordering::Relaxed);
+            return PollStart::Poll;
+        }
+        self.start_poll_shared()
+    }
+
+    /// [`WakeFlags::start_poll`] when a remote wake or an abort may be
+    /// pending.
+    #[inline(never)]
+    fn start_poll_shared(&self) -> PollStart {
         let local = self.queued.load(Ordering::Relaxed);
         if local {
             self.queued.store(false, Ordering::Relaxed);

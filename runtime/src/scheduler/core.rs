@@ -4,7 +4,7 @@
 //!            ┌────────────────────────── block_on loop ───────────────────────────┐
 //!            │                                                                    │
 //!  spawn ──▶ run queue ──▶ poll up to EVENT_INTERVAL tasks ──▶ move remote wakes ─┤
-//!  local     (VecDeque)          │                             and spawns into    │
+//!  local     (ring buffer)       │                             and spawns into    │
 //!  wakes ───────▲                ▼                             the run queue      │
 //!            │  fire due timers ◀┘                                                │
 //!            │        │                                                           │
@@ -21,6 +21,11 @@
 //! * A host loop runs the same loop body one round at a time
 //!   ([`Core::turn`], behind `Runtime::turn`): `block_on` and `turn` share
 //!   `run_ready` and `turn_drivers`, so neither pays for the other.
+//! * One poll is the task's slab slot (its id checked against the entry),
+//!   its wake flags (one load when only local wakes queued it), two
+//!   counters and the call through the task's vtable. The clock is read
+//!   around a poll only when a slow-poll threshold was set
+//!   ([`Core::poll_timed`]), so a runtime without one pays nothing for it.
 //! * Every `EVENT_INTERVAL` polls the reactor is checked even when tasks are
 //!   always ready, so busy tasks cannot starve I/O and timers.
 //! * With the paused clock, when no task is ready and no I/O event is
@@ -107,8 +112,9 @@ pub(crate) struct Core {
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) blocking: BlockingPool,
     counters: Counters,
-    /// The task being polled right now, for snapshots.
-    running: Cell<Option<TaskRef>>,
+    /// The slab key of the task being polled right now, for snapshots;
+    /// `MAIN_KEY` (never a slab key) when none is.
+    polling: Cell<u32>,
     slow_poll_threshold: Option<Duration>,
 }
 
@@ -132,7 +138,7 @@ impl Core {
             time: Rc::new(TimeDriver::new(config.start_paused)),
             reactor: Rc::new(reactor),
             counters: Counters::default(),
-            running: Cell::new(None),
+            polling: Cell::new(MAIN_KEY),
             slow_poll_threshold: config.slow_poll_threshold,
         })
     }
@@ -288,11 +294,11 @@ impl Core {
             // maybe reused): nothing to do.
             return;
         };
-        let id = slot.task.header().id;
         match slot.task.header().flags.start_poll() {
             PollStart::Poll => {}
             PollStart::Skip => return,
             PollStart::Abort => {
+                let id = slot.task.header().id;
                 drop(tasks);
                 self.remove_task(key, id);
                 return;
@@ -305,28 +311,47 @@ impl Core {
         // SAFETY: as just said, the slot's reference outlives the poll.
         let running = unsafe { slot.task.unowned() };
         drop(tasks);
-        // SAFETY: likewise for the waker borrowed from it.
-        let waker = unsafe { running.borrowed_waker() };
+        let poll = match self.slow_poll_threshold {
+            None => self.poll_task(&running, task.key()),
+            Some(threshold) => self.poll_timed(&running, task.key(), threshold),
+        };
+        if poll.is_ready() {
+            self.remove_task(key, running.header().id);
+        }
+    }
 
-        bump(&self.counters.polls, 1);
-        self.running.set(Some(task));
+    /// The poll itself, for [`Core::run_task`]: `running` is the task in
+    /// slot `key`, kept alive by that slot throughout.
+    #[inline(always)]
+    fn poll_task(&self, running: &TaskPtr, key: u32) -> Poll<()> {
+        // SAFETY: the slot's reference outlives the waker (`run_task`).
+        let waker = unsafe { running.borrowed_waker() };
         let mut cx = Context::from_waker(&waker);
-        let started = self.slow_poll_threshold.map(|_| Instant::now());
+        bump(&self.counters.polls, 1);
+        self.polling.set(key);
         coop::refill();
         #[cfg(feature = "sim")]
-        self.with_hooks(|hooks| hooks.poll_start(id));
+        self.with_hooks(|hooks| hooks.poll_start(running.header().id));
         // SAFETY: on the runtime's thread; the scheduler polls one task at
         // a time and never re-enters itself from a poll.
         let poll = unsafe { running.poll(&mut cx) };
         #[cfg(feature = "sim")]
-        self.with_hooks(|hooks| hooks.poll_end(id, poll.is_ready(), self.time.now()));
-        self.running.set(None);
-        if let (Some(threshold), Some(started)) = (self.slow_poll_threshold, started) {
-            self.warn_if_slow(id, started.elapsed(), threshold);
-        }
-        if poll.is_ready() {
-            self.remove_task(key, id);
-        }
+        self.with_hooks(|hooks| {
+            hooks.poll_end(running.header().id, poll.is_ready(), self.time.now())
+        });
+        self.polling.set(MAIN_KEY);
+        poll
+    }
+
+    /// [`Core::poll_task`], timed, with a warning if it took longer than
+    /// `threshold`. Out of line: the clock reads and the warning stay off
+    /// the path of a runtime built without a threshold.
+    #[inline(never)]
+    fn poll_timed(&self, running: &TaskPtr, key: u32, threshold: Duration) -> Poll<()> {
+        let started = Instant::now();
+        let poll = self.poll_task(running, key);
+        self.warn_if_slow(running.header().id, started.elapsed(), threshold);
+        poll
     }
 
     /// Drops a live task's slot (and name): the task is cancelled if it has
@@ -447,7 +472,7 @@ impl Core {
             .map(|(key, slot)| TaskSnapshot {
                 id: slot.task.header().id,
                 name: names.get(&slot.task.header().id).cloned(),
-                state: if self.running.get().is_some_and(|t| t.key() as usize == key) {
+                state: if self.polling.get() as usize == key {
                     TaskState::Running
                 } else if slot.task.header().flags.is_queued() {
                     TaskState::Scheduled
