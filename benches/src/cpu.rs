@@ -14,9 +14,17 @@ use std::time::Duration;
 
 /// CPU time used so far by every live thread of process `pid`.
 ///
+/// The kernel brings a thread's figure up to date when the thread leaves
+/// the CPU (or at a scheduler tick), so a thread that has run without a
+/// break since it started may still read zero.
+///
 /// ```
+/// use std::time::Duration;
+///
+/// // Leave the CPU once, so that this thread's time so far is counted.
+/// std::thread::sleep(Duration::from_millis(1));
 /// let used = weft_benches::cpu::process_cpu(std::process::id()).unwrap();
-/// assert!(used > std::time::Duration::ZERO);
+/// assert!(used > Duration::ZERO);
 /// ```
 pub fn process_cpu(pid: u32) -> io::Result<Duration> {
     let mut total = 0u64;

@@ -47,6 +47,11 @@ use super::clock::{Clock, PackedInstant};
 use super::wheel::{TimerKey, Wheel};
 use crate::executor::facade::atomic::{AtomicBool, Ordering};
 use crate::executor::facade::Mutex;
+use crate::executor::prefetch::prefetch;
+
+/// How many wakes ahead `fire_due` asks for a woken task's header: a wake
+/// takes a few dozen instructions, a miss to memory some hundred cycles.
+const WAKE_PREFETCH_DISTANCE: usize = 4;
 
 /// A runtime's clock and timers. Single-threaded: owned by one runtime,
 /// shared through `Rc`.
@@ -153,7 +158,16 @@ impl TimeDriver {
         let mut due = self.due.take();
         let fired = self.wheel.borrow_mut().advance(now, &mut due);
         self.fired_total.set(self.fired_total.get() + fired as u64);
-        due.drain(..).for_each(Waker::wake);
+        let mut wakers = due.drain(..);
+        while let Some(waker) = wakers.next() {
+            // Fired timers belong to tasks in no particular order: fetch
+            // the header a later wake will touch while this one runs.
+            if let Some(ahead) = wakers.as_slice().get(WAKE_PREFETCH_DISTANCE) {
+                prefetch(ahead.data());
+            }
+            waker.wake();
+        }
+        drop(wakers);
         self.due.set(due);
         fired
     }
