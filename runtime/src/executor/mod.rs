@@ -31,6 +31,7 @@ pub(crate) mod coop;
 pub(crate) mod facade;
 pub(crate) mod join_error;
 pub(crate) mod panic_message;
+pub(crate) mod prefetch;
 pub mod remote;
 pub(crate) mod rendezvous;
 pub(crate) mod ring;

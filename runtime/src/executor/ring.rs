@@ -65,6 +65,12 @@ impl<T: Copy> Ring<T> {
         self.len += 1;
     }
 
+    /// The front value, left in place.
+    #[inline]
+    pub(crate) fn front(&self) -> Option<T> {
+        (self.len != 0).then(|| self.slots[self.head])
+    }
+
     /// Takes the front value.
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {

@@ -119,6 +119,13 @@ impl RunQueue {
         self.with_tasks(Ring::pop_front)
     }
 
+    /// The task [`pop`](Self::pop) would take next without a seeded
+    /// chooser, left in place.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<TaskRef> {
+        self.with_tasks(|tasks| tasks.front())
+    }
+
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.with_tasks(|tasks| tasks.is_empty())
