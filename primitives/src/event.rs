@@ -303,8 +303,24 @@ impl Future for EventWait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let (event, waker) = (this.event, cx.waker());
-        this.wait.poll(
+        // The common later poll: `set` released this waiter (one load).
+        if let WaitState::Waiting(queued) = this.wait {
+            if this.event.released(queued) {
+                this.wait = WaitState::Done;
+                return Poll::Ready(());
+            }
+        }
+        this.poll_slow(cx.waker())
+    }
+}
+
+impl EventWait<'_> {
+    /// Every other poll, through the waiting protocol. Out of line, so that
+    /// its register saves are not paid by the released waiter's poll above.
+    #[inline(never)]
+    fn poll_slow(&mut self, waker: &Waker) -> Poll<()> {
+        let event = self.event;
+        self.wait.poll(
             || event.start_wait(waker),
             |queued| event.poll_waiter(queued, waker),
         )
