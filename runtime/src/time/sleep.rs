@@ -296,3 +296,22 @@ impl fmt::Debug for Sleep {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+mod tests {
+    use super::*;
+    use crate::executor::task_block::block_size;
+
+    #[test]
+    fn a_sleeping_task_takes_104_bytes() {
+        // The shape of the example in `executor/task_block.rs`'s module
+        // docs: 104 bytes fit the allocator's 112-byte chunk.
+        let duration = Duration::from_millis(5);
+        let sleeper = async move {
+            sleep(duration).await;
+            Instant::now()
+        };
+        assert_eq!(size_of_val(&sleeper), 48);
+        assert_eq!(block_size(&sleeper), 104);
+    }
+}
