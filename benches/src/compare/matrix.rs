@@ -29,8 +29,8 @@ use crate::measure::{median, run_interleaved, Cell};
 use crate::report::{figure, ratio, Table};
 
 use super::cells::{Column, Row};
-use super::child::run_child;
 use super::rows::rows;
+use super::run_child::run_child;
 use super::{base_sizes, Options};
 
 /// The kind of child request that runs one cell of the time table once.

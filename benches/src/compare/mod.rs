@@ -42,10 +42,11 @@ mod child;
 mod echo;
 mod matrix;
 mod rows;
+mod run_child;
 mod syscalls;
 mod timers;
 
-pub use child::CHILD_FLAG;
+pub use run_child::CHILD_FLAG;
 
 /// What to run and how often.
 ///

@@ -21,9 +21,9 @@ use crate::report::{figure, ratio, Table};
 use crate::strace::traced_run;
 
 use super::cells::Column;
-use super::child::CHILD_FLAG;
 use super::matrix::ROW_CHILD;
 use super::rows::rows;
+use super::run_child::CHILD_FLAG;
 use super::{base_sizes, Options};
 
 /// The rows whose system calls are counted.

@@ -19,7 +19,7 @@ use crate::runtimes::BenchRuntime;
 use crate::workloads::{self, sleeps_dropped, timeouts_ready};
 
 use super::cells::count;
-use super::child::{run_child, Fields, RUNTIMES};
+use super::run_child::{run_child, Fields, RUNTIMES};
 use super::Options;
 
 /// Timeouts run before the heap is counted, to get one-time set-up out of

@@ -39,7 +39,7 @@ use crate::report::{figure, ratio, Table};
 use crate::server_child::{Launch, ServerChild};
 use crate::strace::Strace;
 
-use super::child::RUNTIMES;
+use super::run_child::RUNTIMES;
 use super::Options;
 
 /// The request (and reply) size of the request/response loads.
