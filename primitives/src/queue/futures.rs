@@ -16,7 +16,7 @@ use super::error::{GetError, PutError, QueueShutDown};
 use super::state::Claim;
 use super::storage::QueueStorage;
 use super::GenericQueue;
-use crate::waiter_queue::{FirstPoll, WaitState};
+use crate::waiter_queue::{FirstPoll, WaitState, WaiterKey};
 
 /// Future returned by [`GenericQueue::put`]: waits for room, then stores the
 /// item; fails with the item if the queue is shut down.
@@ -168,23 +168,38 @@ impl<T, S: QueueStorage<T>> Future for Join<'_, T, S> {
 }
 
 impl<T, S: QueueStorage<T>> Drop for Put<'_, T, S> {
+    // Every put is dropped, nearly all of them done: that check is inlined,
+    // the hand-back of a queued one is not.
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.wait.cancel() {
-            // An item not yet stored is dropped here, after unlocking.
-            let _item = self.queue.locked(|state, _| state.abandon_putter(key));
+            abandon_put(self.queue, key);
         }
     }
 }
 
+/// A put dropped while queued gives up its slot; an item not yet stored is
+/// dropped here, after unlocking.
+#[inline(never)]
+fn abandon_put<T, S: QueueStorage<T>>(queue: &GenericQueue<T, S>, key: WaiterKey) {
+    let _item = queue.locked(|state, _| state.abandon_putter(key));
+}
+
 impl<T, S: QueueStorage<T>> Drop for Get<'_, T, S> {
+    // As for `Put`: the common check inline, the hand-back out of line.
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.wait.cancel() {
-            // A revoked item is dropped here, after unlocking.
-            let _revoked = self
-                .queue
-                .locked(|state, wakes| state.abandon_getter(key, wakes));
+            abandon_get(self.queue, key);
         }
     }
+}
+
+/// A get dropped while queued gives up its slot, handing on an item it was
+/// granted; a revoked item is dropped here, after unlocking.
+#[inline(never)]
+fn abandon_get<T, S: QueueStorage<T>>(queue: &GenericQueue<T, S>, key: WaiterKey) {
+    let _revoked = queue.locked(|state, wakes| state.abandon_getter(key, wakes));
 }
 
 impl<T, S: QueueStorage<T>> Drop for Join<'_, T, S> {
